@@ -1,0 +1,21 @@
+/**
+ * The benchmarks behind `npm run bench`, in the order they run and appear in BENCHMARKS.md.
+ */
+import { aggregationBenchmark } from './aggregation.js';
+import type { Benchmark } from './benchmark.js';
+import { scaleBenchmark } from './scale.js';
+import { simulationOuladBenchmark } from './simulation-oulad.js';
+import { syntheticLrBenchmark } from './synthetic-lr.js';
+import { trainingBenchmark } from './training.js';
+
+export type { BenchContext, Benchmark, BenchSection, TargetResult } from './benchmark.js';
+export { linearFit, median, timeRepeats, type LinearFit } from './stats.js';
+
+/** Every benchmark, in report order. */
+export const BENCHMARKS: readonly Benchmark[] = [
+  trainingBenchmark,
+  aggregationBenchmark,
+  simulationOuladBenchmark,
+  scaleBenchmark,
+  syntheticLrBenchmark,
+];

@@ -1,0 +1,158 @@
+/**
+ * `scale`: round time and peak memory with 10 to 1,000 simulated participants, each size in a fresh
+ * child process (bench/scale-worker.ts) so that peak RSS is measured per size.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EduFedError, ValidationError } from '../src/core/errors.js';
+import { linePlot } from '../src/plot/line-plot.js';
+import type { Benchmark, BenchContext, BenchSection, TargetResult } from './benchmark.js';
+import { bytes, count, fixed, mdTable, ms, verdict } from './format.js';
+import type { ScaleSample } from './scale-worker.js';
+import { linearFit } from './stats.js';
+
+const ROUNDS = 3;
+/** Target of issue 2: peak RSS under 2 GiB with 1,000 participants. */
+const RSS_LIMIT_KIB = 2 * 1024 * 1024;
+
+function num(o: Record<string, unknown>, key: string): number {
+  const v = o[key];
+  if (typeof v !== 'number') throw new ValidationError(undefined, `scale-worker output: ${key} is not a number`);
+  return v;
+}
+
+/** Checks the worker's JSON line. @throws {ValidationError} when a field is missing or mistyped. */
+function parseSample(text: string): ScaleSample {
+  const line = text.trim().split('\n').pop() ?? '';
+  const v: unknown = JSON.parse(line);
+  if (typeof v !== 'object' || v === null) throw new ValidationError(undefined, 'scale-worker output is not an object');
+  const o = v as Record<string, unknown>;
+  const roundMs = o['roundMs'];
+  if (!Array.isArray(roundMs) || !roundMs.every((x): x is number => typeof x === 'number')) {
+    throw new ValidationError(undefined, 'scale-worker output: roundMs is not a list of numbers');
+  }
+  const partition = o['partition'];
+  if (typeof partition !== 'string') throw new ValidationError(undefined, 'scale-worker output: partition is not a string');
+  return {
+    requested: num(o, 'requested'),
+    participants: num(o, 'participants'),
+    partition,
+    rows: num(o, 'rows'),
+    buildMs: num(o, 'buildMs'),
+    partitionMs: num(o, 'partitionMs'),
+    statsMs: num(o, 'statsMs'),
+    roundMs,
+    federatedMs: num(o, 'federatedMs'),
+    maxRssKiB: num(o, 'maxRssKiB'),
+    accuracy: num(o, 'accuracy'),
+    auc: num(o, 'auc'),
+  };
+}
+
+function runWorker(participants: number, kind: 'iid' | 'dirichlet'): ScaleSample {
+  const worker = fileURLToPath(new URL('./scale-worker.js', import.meta.url));
+  const args = [worker, String(participants), String(ROUNDS), kind, ...(kind === 'dirichlet' ? ['0.5'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (r.status !== 0) {
+    throw new EduFedError('INTERNAL', `scale-worker ${participants} ${kind} failed (exit ${String(r.status)}): ${r.stderr.trim()}`);
+  }
+  return parseSample(r.stdout);
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function run(ctx: BenchContext): Promise<BenchSection> {
+  const sizes = ctx.quick ? [10, 100, 300] : [10, 100, 300, 1000];
+  const samples: ScaleSample[] = [];
+  for (const n of sizes) {
+    const s = runWorker(n, 'iid');
+    ctx.log(`  ${n} participants: mean round ${mean(s.roundMs).toFixed(0)} ms, peak RSS ${(s.maxRssKiB / 1024).toFixed(0)} MiB`);
+    samples.push(s);
+  }
+  const dirichletSize = sizes[sizes.length - 1] as number;
+  const dir = runWorker(dirichletSize, 'dirichlet');
+  ctx.log(`  ${dirichletSize} Dirichlet: mean round ${mean(dir.roundMs).toFixed(0)} ms`);
+
+  const xs = samples.map((s) => s.participants);
+  const meanAll = samples.map((s) => mean(s.roundMs));
+  const meanSteady = samples.map((s) => mean(s.roundMs.slice(1)));
+  const fitAll = linearFit(xs, meanAll);
+  const fitSteady = linearFit(xs, meanSteady);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const plotFile = 'scale-round-time.svg';
+  writeFileSync(
+    join(ctx.plotsDir, plotFile),
+    linePlot(
+      [
+        { name: `mean of rounds 1–${ROUNDS} (round 1 includes setup)`, points: xs.map((x, i) => [x, meanAll[i] as number] as const) },
+        { name: `mean of rounds 2–${ROUNDS}`, points: xs.map((x, i) => [x, meanSteady[i] as number] as const) },
+        {
+          name: `least-squares line, rounds 1–${ROUNDS}: ${fitAll.slope.toFixed(3)} ms/participant, R² ${fitAll.r2.toFixed(4)}`,
+          points: [[x0, fitAll.intercept + fitAll.slope * x0], [x1, fitAll.intercept + fitAll.slope * x1]],
+        },
+      ],
+      {
+        title: 'Round wall time vs simulated participants (OULAD early warning, IID split)',
+        xLabel: 'participants',
+        yLabel: 'round wall time (ms)',
+        width: 720,
+        height: 420,
+      },
+    ),
+  );
+
+  const row = (s: ScaleSample): string[] => [
+    `${count(s.participants)}${s.participants !== s.requested ? ` (of ${count(s.requested)})` : ''}`,
+    s.partition,
+    count(s.rows / s.participants),
+    ms(s.statsMs),
+    s.roundMs.map((r) => ms(r)).join(' / '),
+    ms(mean(s.roundMs)),
+    ms(mean(s.roundMs.slice(1))),
+    bytes(s.maxRssKiB * 1024),
+    fixed(s.auc, 3),
+  ];
+  const largest = samples[samples.length - 1] as ScaleSample;
+  const rssOk = largest.maxRssKiB < RSS_LIMIT_KIB && largest.participants >= 1000;
+  const targets: TargetResult[] = [];
+  if (sizes.includes(1000)) {
+    targets.push({ target: 'peak RSS < 2 GiB with 1,000 participants', measured: bytes(largest.maxRssKiB * 1024), met: rssOk });
+  }
+  targets.push({
+    target: 'round time linear in participants (show the curve)',
+    measured: `${fitAll.slope.toFixed(3)} ms/participant, R² ${fitAll.r2.toFixed(4)}`,
+    met: fitAll.r2 >= 0.98,
+  });
+  const body = [
+    `OULAD early warning (${count(largest.rows)} enrolments), logistic regression, FedAvg (C = 1, E = 1, batch 32, η = 0.05), ${ROUNDS} rounds,`,
+    'rows split uniformly at random among the participants (`{ kind: \'iid\', participants, seed }`), no baselines. Each size',
+    'runs in a fresh `node dist/bench/scale-worker.js` process, which builds the data, partitions it, runs the job and reports',
+    'its own `process.resourceUsage().maxRSS` (peak resident set, data and Node runtime included). Every participant is a',
+    'separate role object with its own rows, split, encoder state and model, called through the in-memory transport.',
+    '"stats" is the preprocessing agreement before round 1 (every participant sends counts and sums); round 1 also includes',
+    'each participant\'s setup (encoding its rows), so the steady-state round time is the mean of rounds 2–3.',
+    '',
+    mdTable(['participants', 'partition', 'rows each', 'stats', `rounds 1 / 2 / 3`, 'mean round', 'mean rounds 2–3', 'peak RSS', 'AUC after 3'], [...samples.map(row), row(dir)]),
+    '',
+    `Least-squares fit of mean round time against participants (IID rows): rounds 1–${ROUNDS}: **${fitAll.slope.toFixed(3)} ms per participant**,`,
+    `intercept ${fitAll.intercept.toFixed(1)} ms, R² = **${fitAll.r2.toFixed(4)}**; rounds 2–${ROUNDS}: ${fitSteady.slope.toFixed(3)} ms per participant, intercept`,
+    `${fitSteady.intercept.toFixed(1)} ms, R² = ${fitSteady.r2.toFixed(4)}. The total work per round (local epochs over all rows) is`,
+    'the same at every size; what grows with the participant count is the per-participant overhead (a message, a model copy,',
+    'a 4,096-bin evaluation summary to merge), which is why the line is straight.',
+    '',
+    `The Dirichlet row (label proportions per participant ~ Dirichlet(0.5), \`{ kind: 'dirichlet', participants, alpha, seed }\`)`,
+    'shows the non-IID partition runs at the same scale; it is not part of the fit.',
+    '',
+    `Targets (issue 2): peak RSS < 2 GiB at 1,000 participants: ${sizes.includes(1000) ? `${verdict(rssOk)} (${bytes(largest.maxRssKiB * 1024)})` : 'not measured in --quick'};`,
+    `round time linear in participants: R² = ${fitAll.r2.toFixed(4)} over ${sizes.join(', ')} participants.`,
+    '',
+    `![Round time vs participants](${ctx.plotsLink}/${plotFile})`,
+  ].join('\n');
+  return { body, targets };
+}
+
+/** The `scale` benchmark. */
+export const scaleBenchmark: Benchmark = { name: 'scale', title: 'Scale: 10 to 1,000 simulated participants', run };

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * The `edufed` command.
+ */
+import { EduFedError } from '../core/errors.js';
+import { schemaCommand } from './schema-command.js';
+import { simulateCommand } from './simulate.js';
+
+const HELP = `edufed <command> [flags]
+
+Commands:
+  simulate      run a federated job with all participants in this process, with the δ report
+  schema infer  write an editable schema for a CSV file
+  --help        this text; every command takes --help
+`;
+
+type Command = (argv: readonly string[]) => Promise<number> | number;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  simulate: simulateCommand,
+  schema: schemaCommand,
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`edufed: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof EduFedError) {
+      process.stderr.write(`edufed: ${err.message}\n`);
+    } else if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`edufed: ${err.message}\n`);
+    } else {
+      process.stderr.write(`edufed: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,330 @@
+/**
+ * The coordinator's horizontal workflow (McMahan et al. 2017, the server loop of Algorithm 1): agree
+ * the preprocessing from participants' aggregates, then round by round send the global model, collect
+ * screened updates, aggregate with the strategy, evaluate, and stop by rule. Transport-agnostic: it
+ * talks to participants through {@link ParticipantCaller}s, so simulation and deployment share it.
+ */
+import { EduFedError, ConfigError, toErrorInfo } from '../core/errors.js';
+import { mergeSummaries, metricsFromSummary, type EvalSummary, type Metrics } from '../core/metrics.js';
+import { seededRng, hashString, type Rng } from '../core/rng.js';
+import { buildEncoder, mergeStats, type EncoderSpec, type LocalStats } from '../data/encoder.js';
+import { createModel } from '../models/create-model.js';
+import type { Model } from '../models/model.js';
+import { createStrategy } from '../strategy/create-strategy.js';
+import { anyOf, maxRounds, noImprovement, targetMetric, type StoppingRule } from '../strategy/stopping.js';
+import type { ClientUpdate, Strategy } from '../strategy/strategy.js';
+import type { ParticipantCaller, ParticipantCallers } from '../federation/horizontal/caller.js';
+import { validateJobConfig, type HorizontalJobConfig } from '../federation/horizontal/job-config.js';
+import type { DataTask, HorizontalReply, HorizontalRequest } from '../federation/horizontal/protocol.js';
+import { checkUpdate } from './update-check.js';
+
+/** A participant left out of a round, and why. */
+export interface Dropped {
+  readonly participantId: string;
+  readonly reason: string;
+  /** True when the participant sent something invalid (flagged), false when it failed or timed out. */
+  readonly flagged: boolean;
+}
+
+/** What happened in one round. */
+export interface RoundRecord {
+  readonly round: number;
+  readonly selected: readonly string[];
+  readonly received: readonly string[];
+  readonly dropped: readonly Dropped[];
+  /** Weighted metrics of the new global model on participants' local test splits. */
+  readonly metrics: Metrics;
+  /** Mean local training loss, weighted by examples. */
+  readonly trainLoss: number;
+  readonly wallMs: number;
+  /** Slowest participant's local training time in this round. */
+  readonly maxTrainMs: number;
+  readonly aggregateMs: number;
+}
+
+/** Progress events, for progress bars and logs. */
+export type JobEvent =
+  | { readonly type: 'phase'; readonly phase: 'stats' | 'setup' | 'training' | 'done'; readonly detail: string }
+  | { readonly type: 'round'; readonly record: RoundRecord; readonly maxRounds: number }
+  | { readonly type: 'participant-excluded'; readonly participantId: string; readonly reason: string };
+
+/** A state to resume from (a checkpoint of the last completed round). */
+export interface ResumeState {
+  readonly round: number;
+  readonly params: Float32Array;
+  readonly strategyState: Readonly<Record<string, Float32Array>>;
+  readonly history: readonly RoundRecord[];
+  readonly encoder: EncoderSpec;
+}
+
+/** Hooks of the runner into its surroundings (progress, durable storage). */
+export interface WorkflowHooks {
+  readonly onEvent?: (e: JobEvent) => void;
+  /** Awaited after each completed round, before the next starts: the place to checkpoint. */
+  readonly onRoundComplete?: (record: RoundRecord, params: Float32Array, strategy: Strategy, encoder: EncoderSpec) => Promise<void> | void;
+  /** Resume from the last completed round instead of starting fresh. */
+  readonly resume?: ResumeState;
+}
+
+/** The outcome of a job. */
+export interface JobResult {
+  readonly config: HorizontalJobConfig;
+  readonly encoder: EncoderSpec;
+  readonly model: Model;
+  readonly params: Float32Array;
+  readonly rounds: readonly RoundRecord[];
+  readonly stopReason: string;
+  readonly participants: readonly string[];
+}
+
+/** Default per-request deadline. */
+export const DEFAULT_TIMEOUT_MS = 120_000;
+/** Default bound on an update's L2 norm: far above any sane model, far below an attack's. */
+export const DEFAULT_MAX_UPDATE_NORM = 1e6;
+
+/** A round that could not complete (below quorum). */
+export class RoundError extends EduFedError {
+  readonly round: number;
+  constructor(round: number, message: string) {
+    super('ROUND', `round ${round}: ${message}`);
+    this.name = 'RoundError';
+    this.round = round;
+  }
+}
+
+/** Builds the stopping rule of a job. */
+export function stoppingRule(config: HorizontalJobConfig): StoppingRule {
+  const rules: StoppingRule[] = [maxRounds(config.rounds)];
+  const s = config.stopping;
+  const mode = (m: string): 'min' | 'max' => (m === 'logLoss' ? 'min' : 'max');
+  if (s?.targetMetric !== undefined && s.targetValue !== undefined) {
+    rules.push(targetMetric(s.targetMetric, s.targetValue, mode(s.targetMetric)));
+  }
+  if (s?.patience !== undefined) {
+    const m = s.patienceMetric ?? 'auc';
+    rules.push(noImprovement(m, s.patience, mode(m)));
+  }
+  return anyOf(...rules);
+}
+
+type Settled = { id: string; reply: HorizontalReply } | { id: string; error: string };
+
+async function callAll(
+  callers: ParticipantCallers,
+  ids: readonly string[],
+  make: (id: string) => HorizontalRequest,
+  timeoutMs: number,
+  round: number,
+): Promise<Settled[]> {
+  return Promise.all(
+    ids.map(async (id): Promise<Settled> => {
+      const call: ParticipantCaller | undefined = callers.get(id);
+      if (call === undefined) return { id, error: 'not connected' };
+      try {
+        return { id, reply: await call(make(id), { timeoutMs, round }) };
+      } catch (err) {
+        return { id, error: toErrorInfo(err).message };
+      }
+    }),
+  );
+}
+
+/**
+ * Runs a horizontal job to its stopping rule.
+ * @param participants returns the currently reachable participants; called before each phase and round,
+ *   so participants may join or rejoin between rounds.
+ * @throws RoundError when a round ends below quorum; ConfigError for an invalid configuration.
+ */
+export async function runHorizontalJob(
+  config: HorizontalJobConfig,
+  participants: () => ParticipantCallers,
+  hooks: WorkflowHooks = {},
+): Promise<JobResult> {
+  validateJobConfig(config);
+  const emit = hooks.onEvent ?? ((): void => undefined);
+  const timeoutMs = config.roundTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const minParticipants = config.minParticipants ?? 1;
+  const maxNorm = config.maxUpdateNorm ?? DEFAULT_MAX_UPDATE_NORM;
+  const task: DataTask = { testFraction: config.testFraction, splitSeed: config.splitSeed, schema: config.schema };
+  const excluded = new Map<string, string>();
+  /** Participants that have split their rows for this job (answered `stats`), and those set up to train. */
+  const split = new Set<string>();
+  const ready = new Set<string>();
+  const rule = stoppingRule(config);
+  const rng: Rng = seededRng(hashString(`${config.seed}|${config.jobId}|select`));
+
+  // Federated preprocessing: vocabularies and standardisation from aggregates, never pooled rows.
+  let encoder: EncoderSpec;
+  if (hooks.resume !== undefined) {
+    encoder = hooks.resume.encoder;
+  } else {
+    const callers = participants();
+    const ids = [...callers.keys()].sort();
+    emit({ type: 'phase', phase: 'stats', detail: `${ids.length} participants` });
+    const stats: LocalStats[] = [];
+    for (const r of await callAll(callers, ids, () => ({ step: 'stats', from: 'coordinator', to: 'participant', payload: { task } }), timeoutMs, 0)) {
+      if ('reply' in r && r.reply.step === 'stats-result') {
+        stats.push(r.reply.payload.stats);
+        split.add(r.id);
+      } else exclude(r);
+    }
+    if (stats.length < minParticipants) {
+      throw new RoundError(0, `only ${stats.length} participants sent statistics, quorum is ${minParticipants}`);
+    }
+    encoder = buildEncoder(config.schema, mergeStats(stats), config.minCategoryCount !== undefined ? { minCategoryCount: config.minCategoryCount } : {});
+  }
+  const model = createModel(config.model, encoder.dim, encoder.numClasses);
+  const strategy = createStrategy(config.strategy, model.layout);
+  let params = model.init(seededRng(hashString(`${config.seed}|${config.jobId}|init`)));
+  const history: RoundRecord[] = [];
+  let round = 1;
+  if (hooks.resume !== undefined) {
+    if (hooks.resume.params.length !== model.numParams) {
+      throw new ConfigError('resume', `checkpoint has ${hooks.resume.params.length} parameters, the model needs ${model.numParams}`);
+    }
+    params = hooks.resume.params.slice();
+    strategy.restore(hooks.resume.strategyState);
+    history.push(...hooks.resume.history);
+    round = hooks.resume.round + 1;
+  }
+
+  function exclude(r: Settled): void {
+    const reason = 'error' in r ? r.error : r.reply.step === 'error' ? r.reply.payload.message : `unexpected reply ${r.reply.step}`;
+    excluded.set(r.id, reason);
+    emit({ type: 'participant-excluded', participantId: r.id, reason });
+  }
+
+  /** Sends stats (to fix the local split) and setup to participants not yet set up: first time, join or rejoin. */
+  async function ensureSetup(callers: ParticipantCallers): Promise<string[]> {
+    // A participant that left may come back restarted, without its local job state: set it up again then.
+    for (const id of [...split]) {
+      if (!callers.has(id)) {
+        split.delete(id);
+        ready.delete(id);
+      }
+    }
+    const fresh = [...callers.keys()].filter((id) => !ready.has(id)).sort();
+    if (fresh.length > 0) {
+      emit({ type: 'phase', phase: 'setup', detail: `${fresh.length} participants` });
+      // Newcomers (and rejoiners, who may have restarted) split their rows first; the encoder stays as agreed.
+      const unsplit = fresh.filter((id) => !split.has(id));
+      const statsOk = await callAll(callers, unsplit, () => ({ step: 'stats', from: 'coordinator', to: 'participant', payload: { task } }), timeoutMs, round);
+      for (const r of statsOk) {
+        if ('reply' in r && r.reply.step === 'stats-result') split.add(r.id);
+        else exclude(r);
+      }
+      const okIds = fresh.filter((id) => split.has(id));
+      const setup = await callAll(
+        callers,
+        okIds,
+        () => ({ step: 'setup', from: 'coordinator', to: 'participant', payload: { task, encoder, model: config.model } }),
+        timeoutMs,
+        round,
+      );
+      for (const r of setup) {
+        if ('reply' in r && r.reply.step === 'setup-result') {
+          ready.add(r.id);
+          excluded.delete(r.id);
+        } else {
+          split.delete(r.id);
+          exclude(r);
+        }
+      }
+    }
+    return [...callers.keys()].filter((id) => ready.has(id)).sort();
+  }
+
+  emit({ type: 'phase', phase: 'training', detail: `${config.strategy.name}, up to ${config.rounds} rounds` });
+  let stopReason = 'max rounds';
+  const seen = new Set<string>();
+  for (; round <= config.rounds; round++) {
+    const t0 = performance.now();
+    const callers = participants();
+    const available = await ensureSetup(callers);
+    available.forEach((id) => seen.add(id));
+    if (available.length < minParticipants) {
+      throw new RoundError(round, `only ${available.length} participants available, quorum is ${minParticipants}`);
+    }
+    const plan = strategy.configureTrain(round, available, rng);
+    const global = params;
+    const replies = await callAll(
+      callers,
+      plan.selected,
+      () => ({ step: 'train', from: 'coordinator', to: 'participant', payload: { round, params: global, instructions: plan.instructions } }),
+      timeoutMs,
+      round,
+    );
+    const updates: ClientUpdate[] = [];
+    const dropped: Dropped[] = [];
+    let lossSum = 0;
+    let maxTrainMs = 0;
+    for (const r of replies) {
+      if ('error' in r) {
+        dropped.push({ participantId: r.id, reason: r.error, flagged: false });
+      } else if (r.reply.step === 'error') {
+        dropped.push({ participantId: r.id, reason: r.reply.payload.message, flagged: false });
+      } else if (r.reply.step !== 'train-result' || r.reply.payload.round !== round) {
+        dropped.push({ participantId: r.id, reason: `reply ${r.reply.step} does not answer round ${round}'s train request`, flagged: true });
+      } else {
+        const p = r.reply.payload;
+        const problem = checkUpdate(p.params, model.numParams, maxNorm);
+        if (problem !== null) {
+          dropped.push({ participantId: r.id, reason: problem, flagged: true });
+        } else if (!(p.numExamples > 0) || !Number.isInteger(p.numExamples)) {
+          dropped.push({ participantId: r.id, reason: `invalid example count ${p.numExamples}`, flagged: true });
+        } else {
+          updates.push({ participantId: r.id, params: p.params, numExamples: p.numExamples });
+          lossSum += p.loss * p.numExamples;
+          maxTrainMs = Math.max(maxTrainMs, p.trainMs);
+        }
+      }
+    }
+    if (updates.length < minParticipants) {
+      throw new RoundError(round, `only ${updates.length} valid updates arrived, quorum is ${minParticipants}` +
+        (dropped.length > 0 ? `; dropped: ${dropped.map((d) => `${d.participantId} (${d.reason})`).join('; ')}` : ''));
+    }
+    const ta = performance.now();
+    params = strategy.aggregateTrain(round, global, updates);
+    const aggregateMs = performance.now() - ta;
+    const nTrain = updates.reduce((s, u) => s + u.numExamples, 0);
+
+    const evals = await callAll(
+      callers,
+      available,
+      () => ({ step: 'evaluate', from: 'coordinator', to: 'participant', payload: { round, params } }),
+      timeoutMs,
+      round,
+    );
+    const summaries: EvalSummary[] = [];
+    for (const r of evals) {
+      if ('reply' in r && r.reply.step === 'evaluate-result' && r.reply.payload.round === round) summaries.push(r.reply.payload.summary);
+    }
+    const metrics = summaries.length > 0 ? metricsFromSummary(mergeSummaries(summaries)) : { n: 0, accuracy: NaN, auc: NaN, f1: NaN, logLoss: NaN };
+    const record: RoundRecord = {
+      round,
+      selected: plan.selected,
+      received: updates.map((u) => u.participantId),
+      dropped,
+      metrics,
+      trainLoss: lossSum / nTrain,
+      wallMs: performance.now() - t0,
+      maxTrainMs,
+      aggregateMs,
+    };
+    history.push(record);
+    if (hooks.onRoundComplete !== undefined) await hooks.onRoundComplete(record, params, strategy, encoder);
+    emit({ type: 'round', record, maxRounds: config.rounds });
+    const verdict = rule.check(history.map((h) => ({ round: h.round, metrics: { ...h.metrics } })));
+    if (verdict.stop) {
+      stopReason = verdict.reason ?? 'stopping rule';
+      break;
+    }
+  }
+  const finalRound = history.length > 0 ? (history[history.length - 1]?.round ?? 0) : 0;
+  const callers = participants();
+  await callAll(callers, [...callers.keys()].filter((id) => ready.has(id)), () => ({
+    step: 'finish', from: 'coordinator', to: 'participant', payload: { rounds: finalRound, reason: stopReason },
+  }), timeoutMs, finalRound);
+  emit({ type: 'phase', phase: 'done', detail: stopReason });
+  return { config, encoder, model, params, rounds: history, stopReason, participants: [...seen].sort() };
+}

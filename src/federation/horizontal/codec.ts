@@ -1,0 +1,167 @@
+/**
+ * The horizontal protocol on the wire: each typed message of `protocol.ts` as a transport envelope
+ * (a small JSON header plus raw float32 tensors), and back. Decoding validates everything, so a
+ * message from the network becomes a typed record or a ValidationError naming the sender and field.
+ */
+import { ValidationError } from '../../core/errors.js';
+import { parseEvalSummary } from '../../core/metrics.js';
+import { num, record, str, type JsonRecord } from '../../core/validate.js';
+import { parseEncoderSpec, parseLocalStats } from '../../data/encoder.js';
+import { parseSchema } from '../../data/schema-io.js';
+import { parseModelSpec } from '../../models/parse-model-spec.js';
+import type { TrainInstructions } from '../../strategy/strategy.js';
+import type { Envelope, EnvelopeBody } from '../../transport/channel.js';
+import type { DataTask, HorizontalReply, HorizontalRequest } from './protocol.js';
+
+/** Envelope kinds of the horizontal protocol are prefixed, so other workflows can share a link. */
+export const KIND_PREFIX = 'horizontal.';
+
+function paramsTensor(params: Float32Array): EnvelopeBody['tensors'] {
+  return [{ name: 'params', shape: [params.length], data: params }];
+}
+
+/** Encodes a request for the wire. */
+export function encodeRequest(jobId: string, req: HorizontalRequest): EnvelopeBody {
+  const base = { kind: KIND_PREFIX + req.step, jobId };
+  switch (req.step) {
+    case 'stats':
+      return { ...base, round: 0, header: { task: req.payload.task }, tensors: [] };
+    case 'setup':
+      return { ...base, round: 0, header: req.payload, tensors: [] };
+    case 'train':
+      return { ...base, round: req.payload.round, header: { instructions: req.payload.instructions }, tensors: paramsTensor(req.payload.params) };
+    case 'evaluate':
+      return { ...base, round: req.payload.round, header: {}, tensors: paramsTensor(req.payload.params) };
+    case 'finish':
+      return { ...base, round: req.payload.rounds, header: { reason: req.payload.reason }, tensors: [] };
+  }
+}
+
+/** Encodes a reply for the wire. */
+export function encodeReply(jobId: string, round: number, reply: HorizontalReply): EnvelopeBody {
+  const base = { kind: KIND_PREFIX + reply.step, jobId, round };
+  switch (reply.step) {
+    case 'train-result': {
+      const { params, ...rest } = reply.payload;
+      return { ...base, header: rest, tensors: paramsTensor(params) };
+    }
+    default:
+      return { ...base, header: reply.payload, tensors: [] };
+  }
+}
+
+function params(e: Envelope, who: string | undefined): Float32Array {
+  const t = e.tensors.find((x) => x.name === 'params');
+  if (t === undefined || e.tensors.length !== 1) throw new ValidationError(who, `${e.kind}: expected exactly one tensor named "params"`);
+  return t.data;
+}
+
+function header(e: Envelope, who: string | undefined): JsonRecord {
+  return record(e.header, `${e.kind} header`, who);
+}
+
+function task(v: unknown): DataTask {
+  const t = record(v, 'task');
+  return {
+    testFraction: num(t, 'testFraction', 'task', { min: 0, max: 1 }),
+    splitSeed: num(t, 'splitSeed', 'task', { integer: true, min: 0 }),
+    schema: parseSchema(t['schema'], 'job schema'),
+  };
+}
+
+function instructions(v: unknown): TrainInstructions {
+  const i = record(v, 'instructions');
+  const mu = i['proximalMu'];
+  const personal = i['personalBlocks'];
+  if (personal !== undefined && (!Array.isArray(personal) || !personal.every((p): p is string => typeof p === 'string'))) {
+    throw new ValidationError(undefined, 'instructions.personalBlocks: expected an array of strings');
+  }
+  return {
+    epochs: num(i, 'epochs', 'instructions', { integer: true, min: 1, max: 10_000 }),
+    batchSize: num(i, 'batchSize', 'instructions', { integer: true, min: 0 }),
+    learningRate: num(i, 'learningRate', 'instructions', { min: 0 }),
+    ...(mu !== undefined ? { proximalMu: num(i, 'proximalMu', 'instructions', { min: 0 }) } : {}),
+    ...(personal !== undefined ? { personalBlocks: personal } : {}),
+  };
+}
+
+/** Decodes and validates a request arriving at a participant. @throws ValidationError / ConfigError / SchemaError */
+export function decodeRequest(e: Envelope): HorizontalRequest {
+  const from = 'coordinator' as const;
+  const to = 'participant' as const;
+  const h = header(e, undefined);
+  switch (e.kind) {
+    case `${KIND_PREFIX}stats`:
+      return { step: 'stats', from, to, payload: { task: task(h['task']) } };
+    case `${KIND_PREFIX}setup`:
+      return {
+        step: 'setup',
+        from,
+        to,
+        payload: { task: task(h['task']), encoder: parseEncoderSpec(h['encoder'], 'setup request'), model: parseModelSpec(h['model']) },
+      };
+    case `${KIND_PREFIX}train`:
+      return { step: 'train', from, to, payload: { round: e.round, params: params(e, undefined), instructions: instructions(h['instructions']) } };
+    case `${KIND_PREFIX}evaluate`:
+      return { step: 'evaluate', from, to, payload: { round: e.round, params: params(e, undefined) } };
+    case `${KIND_PREFIX}finish`:
+      return { step: 'finish', from, to, payload: { rounds: e.round, reason: str(h, 'reason', 'finish') } };
+    default:
+      throw new ValidationError(undefined, `unknown request kind "${e.kind}"`);
+  }
+}
+
+/** Decodes and validates a participant's reply. @throws ValidationError naming the participant */
+export function decodeReply(e: Envelope, participant: string): HorizontalReply {
+  const from = 'participant' as const;
+  const to = 'coordinator' as const;
+  const h = header(e, participant);
+  const opts = { participant };
+  switch (e.kind) {
+    case `${KIND_PREFIX}stats-result`:
+      return { step: 'stats-result', from, to, payload: { stats: parseLocalStats(h['stats'], participant) } };
+    case `${KIND_PREFIX}setup-result`:
+      return {
+        step: 'setup-result',
+        from,
+        to,
+        payload: {
+          numTrain: num(h, 'numTrain', 'setup-result', { ...opts, integer: true, min: 0 }),
+          numTest: num(h, 'numTest', 'setup-result', { ...opts, integer: true, min: 0 }),
+          dim: num(h, 'dim', 'setup-result', { ...opts, integer: true, min: 1 }),
+        },
+      };
+    case `${KIND_PREFIX}train-result`:
+      return {
+        step: 'train-result',
+        from,
+        to,
+        payload: {
+          round: num(h, 'round', 'train-result', { ...opts, integer: true, min: 0 }),
+          params: params(e, participant),
+          numExamples: num(h, 'numExamples', 'train-result', { ...opts, integer: true, min: 0 }),
+          // A diverged local loss is reported, not fatal here; the update itself is screened separately.
+          loss: typeof h['loss'] === 'number' ? h['loss'] : NaN,
+          trainMs: num(h, 'trainMs', 'train-result', { ...opts, min: 0 }),
+        },
+      };
+    case `${KIND_PREFIX}evaluate-result`:
+      return {
+        step: 'evaluate-result',
+        from,
+        to,
+        payload: { round: num(h, 'round', 'evaluate-result', { ...opts, integer: true, min: 0 }), summary: parseEvalSummary(h['summary'], participant) },
+      };
+    case `${KIND_PREFIX}finish-result`:
+      return { step: 'finish-result', from, to, payload: {} };
+    case `${KIND_PREFIX}error`:
+      return {
+        step: 'error',
+        from,
+        to,
+        payload: { code: 'PARTICIPANT', message: str(h, 'message', 'error', participant) },
+      };
+    default:
+      throw new ValidationError(participant, `unknown reply kind "${e.kind}"`);
+  }
+}

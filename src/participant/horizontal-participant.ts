@@ -1,0 +1,207 @@
+/**
+ * The participant role of a horizontal job: a learning platform that holds its own rows, answers the
+ * coordinator's requests, and sends back only aggregates and model parameters. The same object runs
+ * inside a simulation and behind the networked transport.
+ */
+import { EduFedError, toErrorInfo } from '../core/errors.js';
+import { hashString, seededRng } from '../core/rng.js';
+import { summarize } from '../core/metrics.js';
+import { encode, localStats, type EncoderSpec } from '../data/encoder.js';
+import { stratifiedSplit } from '../data/split.js';
+import type { RawTable, Table } from '../data/table.js';
+import { subsetTable, toTable } from '../data/to-table.js';
+import type { Dataset } from '../data/dataset.js';
+import { createModel } from '../models/create-model.js';
+import type { Model } from '../models/model.js';
+import { trainLocal } from '../models/train.js';
+import type {
+  DataTask,
+  EvaluateRequest,
+  HorizontalReply,
+  HorizontalRequest,
+  SetupRequest,
+  StatsRequest,
+  TrainRequest,
+} from '../federation/horizontal/protocol.js';
+import { checkPolicy, type ParticipantPolicy } from './policy.js';
+
+/** One job's local state on a participant. */
+interface JobState {
+  readonly task: DataTask;
+  readonly train: Table;
+  readonly test: Table;
+  encoder?: EncoderSpec;
+  model?: Model;
+  trainData?: Dataset;
+  testData?: Dataset;
+  /** FedPer: this participant's own values of the personal blocks. */
+  personal?: Float32Array;
+  personalBlocks?: readonly string[];
+}
+
+/** Options of a participant. */
+export interface HorizontalParticipantOptions {
+  /** Seed for local shuffles; each round derives its own stream from it, the participant id and the round. */
+  readonly seed?: number;
+  readonly policy?: ParticipantPolicy;
+}
+
+/** A learning platform taking part in horizontal federated jobs. */
+export class HorizontalParticipant {
+  readonly id: string;
+  private readonly raw: RawTable;
+  private readonly seed: number;
+  private readonly policy: ParticipantPolicy | undefined;
+  private readonly jobs = new Map<string, JobState>();
+
+  constructor(id: string, raw: RawTable, options: HorizontalParticipantOptions = {}) {
+    this.id = id;
+    this.raw = raw;
+    this.seed = options.seed ?? 0;
+    this.policy = options.policy;
+  }
+
+  /** Answers one request; never throws: failures come back as an `error` reply. */
+  async handle(jobId: string, req: HorizontalRequest): Promise<HorizontalReply> {
+    try {
+      return this.dispatch(jobId, req);
+    } catch (err) {
+      return { step: 'error', from: 'participant', to: 'coordinator', payload: toErrorInfo(err) };
+    }
+  }
+
+  private dispatch(jobId: string, req: HorizontalRequest): HorizontalReply {
+    switch (req.step) {
+      case 'stats':
+        return this.stats(jobId, req);
+      case 'setup':
+        return this.setup(jobId, req);
+      case 'train':
+        return this.train(jobId, req);
+      case 'evaluate':
+        return this.evaluate(jobId, req);
+      case 'finish':
+        // Local state stays until forget(): the platform (or a simulation's report) may still use the final model.
+        return { step: 'finish-result', from: 'participant', to: 'coordinator', payload: {} };
+    }
+  }
+
+  private stats(jobId: string, req: StatsRequest): HorizontalReply {
+    const { task } = req.payload;
+    if (this.policy !== undefined) checkPolicy(this.policy, { schema: task.schema });
+    const table = toTable(this.raw, task.schema);
+    const split = stratifiedSplit(table.labels, task.testFraction, task.splitSeed);
+    const state: JobState = { task, train: subsetTable(table, split.train), test: subsetTable(table, split.test) };
+    this.jobs.set(jobId, state);
+    return { step: 'stats-result', from: 'participant', to: 'coordinator', payload: { stats: localStats(state.train) } };
+  }
+
+  private setup(jobId: string, req: SetupRequest): HorizontalReply {
+    const state = this.job(jobId, 'setup');
+    const { encoder, model } = req.payload;
+    state.encoder = encoder;
+    const trainData = encode(state.train, encoder);
+    const testData = encode(state.test, encoder);
+    state.trainData = trainData;
+    state.testData = testData;
+    state.model = createModel(model, encoder.dim, encoder.numClasses);
+    return {
+      step: 'setup-result',
+      from: 'participant',
+      to: 'coordinator',
+      payload: { numTrain: trainData.n, numTest: testData.n, dim: encoder.dim },
+    };
+  }
+
+  private train(jobId: string, req: TrainRequest): HorizontalReply {
+    const state = this.job(jobId, 'train');
+    const { model, trainData } = this.ready(state, jobId);
+    const { round, params, instructions } = req.payload;
+    if (this.policy !== undefined) checkPolicy(this.policy, { round });
+    if (params.length !== model.numParams) {
+      throw new EduFedError('PROTOCOL', `round ${round}: global model has ${params.length} parameters, expected ${model.numParams}`);
+    }
+    const personalBlocks = instructions.personalBlocks ?? [];
+    const start = this.withPersonal(state, model, params, personalBlocks);
+    const rng = seededRng(hashString(`${this.seed}|${this.id}|${jobId}|${round}`));
+    const t0 = performance.now();
+    const result = trainLocal(model, start, trainData, instructions, rng, { anchor: start });
+    const trainMs = performance.now() - t0;
+    let sent = result.params;
+    if (personalBlocks.length > 0) {
+      state.personal = result.params.slice();
+      state.personalBlocks = personalBlocks;
+      // Personal layers stay here: the coordinator receives zeros in their place.
+      sent = result.params.slice();
+      for (const block of model.layout) {
+        if (personalBlocks.includes(block.name)) sent.fill(0, block.offset, block.offset + block.length);
+      }
+    }
+    return {
+      step: 'train-result',
+      from: 'participant',
+      to: 'coordinator',
+      payload: { round, params: sent, numExamples: result.numExamples, loss: result.meanLoss, trainMs },
+    };
+  }
+
+  private evaluate(jobId: string, req: EvaluateRequest): HorizontalReply {
+    const state = this.job(jobId, 'evaluate');
+    const { model, testData } = this.ready(state, jobId);
+    const params = this.effectiveParams(jobId, req.payload.params);
+    const probs = model.predict(params, testData.x, testData.n);
+    const summary = summarize(probs, testData.y, testData.n, model.numClasses);
+    return { step: 'evaluate-result', from: 'participant', to: 'coordinator', payload: { round: req.payload.round, summary } };
+  }
+
+  /** Drops a finished job's local state. */
+  forget(jobId: string): void {
+    this.jobs.delete(jobId);
+  }
+
+  /**
+   * The parameters this participant actually predicts with: the global model, with its own personal
+   * blocks (FedPer) in place. Used by evaluation, and by the simulation's report.
+   */
+  effectiveParams(jobId: string, global: Float32Array): Float32Array {
+    const state = this.job(jobId, 'evaluate');
+    const model = state.model;
+    if (model === undefined || state.personalBlocks === undefined) return global;
+    return this.withPersonal(state, model, global, state.personalBlocks);
+  }
+
+  /** The encoded local splits of a job (simulation and reports only; never sent anywhere). */
+  localData(jobId: string): { train: Dataset; test: Dataset; model: Model } {
+    const state = this.job(jobId, 'report');
+    const { model, trainData, testData } = this.ready(state, jobId);
+    return { train: trainData, test: testData, model };
+  }
+
+  private withPersonal(state: JobState, model: Model, global: Float32Array, personalBlocks: readonly string[]): Float32Array {
+    const personal = state.personal;
+    if (personalBlocks.length === 0 || personal === undefined) return global;
+    const merged = global.slice();
+    for (const block of model.layout) {
+      if (personalBlocks.includes(block.name)) {
+        merged.set(personal.subarray(block.offset, block.offset + block.length), block.offset);
+      }
+    }
+    return merged;
+  }
+
+  private job(jobId: string, step: string): JobState {
+    const state = this.jobs.get(jobId);
+    if (state === undefined) {
+      throw new EduFedError('PROTOCOL', `participant "${this.id}": ${step} for job "${jobId}" before its stats step`);
+    }
+    return state;
+  }
+
+  private ready(state: JobState, jobId: string): { model: Model; trainData: Dataset; testData: Dataset } {
+    const { model, trainData, testData } = state;
+    if (model === undefined || trainData === undefined || testData === undefined) {
+      throw new EduFedError('PROTOCOL', `participant "${this.id}": job "${jobId}" used before its setup step`);
+    }
+    return { model, trainData, testData };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Simulation: the coordinator's workflow and every participant's role object in one process, joined
+ * by an in-memory transport. The same objects run in deployment; only the transport differs.
+ */
+import type { RawTable } from '../data/table.js';
+import type { ParticipantCaller } from '../federation/horizontal/caller.js';
+import type { HorizontalJobConfig } from '../federation/horizontal/job-config.js';
+import { runHorizontalJob, type JobEvent, type JobResult } from '../coordinator/horizontal-workflow.js';
+import { HorizontalParticipant } from '../participant/horizontal-participant.js';
+import { compareModels, type Comparison } from './report.js';
+import { createStrategy } from '../strategy/create-strategy.js';
+import { seededRng } from '../core/rng.js';
+
+/** Options of a simulation run. */
+export interface SimulationOptions {
+  readonly onEvent?: (e: JobEvent) => void;
+  /** Compute the centralized and local-only baselines and δ (default true). */
+  readonly compare?: boolean;
+  readonly onBaselineProgress?: (what: string) => void;
+  /**
+   * Optional wrapper around each in-memory call, e.g. to round-trip messages through the wire codec
+   * or to inject failures in tests.
+   */
+  readonly wrapCaller?: (id: string, call: ParticipantCaller) => ParticipantCaller;
+}
+
+/** A finished simulation. */
+export interface SimulationResult {
+  readonly job: JobResult;
+  readonly comparison: Comparison | undefined;
+  readonly timings: { readonly federatedMs: number; readonly totalMs: number };
+  readonly participants: readonly HorizontalParticipant[];
+}
+
+/** Runs a horizontal job over participants that each hold their own rows. */
+export async function simulateHorizontal(
+  config: HorizontalJobConfig,
+  parts: readonly { readonly id: string; readonly raw: RawTable }[],
+  options: SimulationOptions = {},
+): Promise<SimulationResult> {
+  const t0 = performance.now();
+  const participants = parts.map((p) => new HorizontalParticipant(p.id, p.raw, { seed: config.seed }));
+  const callers = new Map<string, ParticipantCaller>();
+  for (const p of participants) {
+    const direct: ParticipantCaller = (req) => p.handle(config.jobId, req);
+    callers.set(p.id, options.wrapCaller !== undefined ? options.wrapCaller(p.id, direct) : direct);
+  }
+  const job = await runHorizontalJob(config, () => callers, options.onEvent !== undefined ? { onEvent: options.onEvent } : {});
+  const federatedMs = performance.now() - t0;
+  let comparison: Comparison | undefined;
+  if (options.compare !== false) {
+    const joined = participants.filter((p) => job.participants.includes(p.id));
+    const data = joined.map((p) => {
+      const local = p.localData(config.jobId);
+      return { id: p.id, train: local.train, test: local.test, federatedParams: p.effectiveParams(config.jobId, job.params) };
+    });
+    // The baselines use the strategy's own local hyper-parameters, so they see the same optimiser.
+    const plan = createStrategy(config.strategy, job.model.layout).configureTrain(1, ['x'], seededRng(0));
+    comparison = compareModels(job.model, data, plan.instructions, job.rounds.length, config.seed, options.onBaselineProgress);
+  }
+  return { job, comparison, timings: { federatedMs, totalMs: performance.now() - t0 }, participants };
+}

@@ -1,0 +1,336 @@
+/**
+ * The transport's generic message, `Envelope`, and its binary codec (the `Envelope` and `Tensor`
+ * messages of `edufed.proto`, proto3 wire format). Tensors travel as raw little-endian float32
+ * bytes, never as JSON numbers; everything else that a workflow needs rides in a small JSON header.
+ *
+ * Decoding treats its input as hostile: every field is checked, unknown fields are skipped, and any
+ * problem is a {@link TransportError} with reason `protocol`, never a crash or a half-built value.
+ */
+import { endianness } from 'node:os';
+import { TransportError } from './errors.js';
+import { lenFieldSize, ProtoReader, ProtoWriter, tagSize, utf8, varintSize, WIRE_LEN, WIRE_VARINT } from './protobuf-wire.js';
+
+/** A named float32 tensor; `data.length` equals the product of `shape` (1 for a scalar with shape []). */
+export interface Tensor {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+/** One message between the coordinator and a participant. */
+export interface Envelope {
+  /** What the message is (e.g. `fit`, `fit-result`); names starting with `edufed.transport.` are reserved. */
+  kind: string;
+  /** Pairs a response with its request: the response carries the request's id. */
+  correlationId: string;
+  /** Who sent it: `coordinator` or a participant id. Checked against the TLS identity on receipt. */
+  sender: string;
+  /** Who it is for. */
+  receiver: string;
+  /** The job it belongs to; empty for transport messages. */
+  jobId: string;
+  /** The round it belongs to (0 when not round-bound). */
+  round: number;
+  /** Parsed JSON header; `undefined` is sent as no header and arrives as `null`. */
+  header: unknown;
+  tensors: readonly Tensor[];
+}
+
+/** Upper bound on the length of the short string fields (kind, ids, tensor names), in UTF-8 bytes. */
+export const MAX_SHORT_STRING_BYTES = 1024;
+/** Upper bound on a tensor's rank. */
+export const MAX_TENSOR_RANK = 32;
+/** The only tensor element type this version carries. */
+export const TENSOR_DTYPE_F32 = 'f32';
+
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+const DTYPE_BYTES = utf8(TENSOR_DTYPE_F32, 'dtype');
+
+// Field numbers, as declared in edufed.proto.
+const ENV_KIND = 1;
+const ENV_CORRELATION_ID = 2;
+const ENV_SENDER = 3;
+const ENV_RECEIVER = 4;
+const ENV_JOB_ID = 5;
+const ENV_ROUND = 6;
+const ENV_HEADER_JSON = 7;
+const ENV_TENSORS = 8;
+const TENSOR_NAME = 1;
+const TENSOR_DTYPE = 2;
+const TENSOR_SHAPE = 3;
+const TENSOR_DATA = 4;
+
+function shortString(value: unknown, what: string): Uint8Array {
+  if (typeof value !== 'string') throw new TransportError('protocol', `${what}: expected a string, got ${typeof value}`);
+  const bytes = utf8(value, what);
+  if (bytes.length > MAX_SHORT_STRING_BYTES) {
+    throw new TransportError('protocol', `${what}: ${bytes.length} bytes, above the limit of ${MAX_SHORT_STRING_BYTES}`);
+  }
+  return bytes;
+}
+
+function headerJson(header: unknown): Uint8Array {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(header);
+  } catch (err) {
+    throw new TransportError('protocol', 'envelope header is not JSON-serialisable', { cause: err });
+  }
+  // JSON.stringify returns undefined for undefined, functions and symbols: sent as "no header".
+  return text === undefined ? new Uint8Array(0) : utf8(text, 'header');
+}
+
+/** Number of elements a shape describes, checked to be a safe integer. */
+export function shapeSize(shape: readonly number[], what: string): number {
+  if (!Array.isArray(shape)) throw new TransportError('protocol', `${what}.shape: expected an array`);
+  if (shape.length > MAX_TENSOR_RANK) {
+    throw new TransportError('protocol', `${what}.shape: rank ${shape.length} is above the limit of ${MAX_TENSOR_RANK}`);
+  }
+  let n = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 0xffffffff) {
+      throw new TransportError('protocol', `${what}.shape: dimension ${String(d)} is not a uint32`);
+    }
+    n *= d;
+    if (n > Number.MAX_SAFE_INTEGER) throw new TransportError('protocol', `${what}.shape: too many elements`);
+  }
+  return n;
+}
+
+interface TensorPlan {
+  readonly name: Uint8Array;
+  readonly shape: readonly number[];
+  readonly shapeBytes: number;
+  readonly data: Float32Array;
+  readonly size: number;
+}
+
+function planTensor(t: Tensor, index: number): TensorPlan {
+  const what = `tensors[${index}]`;
+  if (typeof t !== 'object' || t === null) throw new TransportError('protocol', `${what}: expected an object`);
+  const name = shortString(t.name, `${what}.name`);
+  const elements = shapeSize(t.shape, what);
+  if (!(t.data instanceof Float32Array)) throw new TransportError('protocol', `${what}.data: expected a Float32Array`);
+  if (t.data.length !== elements) {
+    throw new TransportError(
+      'protocol',
+      `${what} "${t.name}": shape [${t.shape.join(', ')}] has ${elements} elements but data has ${t.data.length}`,
+    );
+  }
+  let shapeBytes = 0;
+  for (const d of t.shape) shapeBytes += varintSize(d);
+  const dataBytes = t.data.length * 4;
+  let size = 0;
+  if (name.length > 0) size += lenFieldSize(TENSOR_NAME, name.length);
+  size += lenFieldSize(TENSOR_DTYPE, DTYPE_BYTES.length);
+  if (t.shape.length > 0) size += lenFieldSize(TENSOR_SHAPE, shapeBytes);
+  if (dataBytes > 0) size += lenFieldSize(TENSOR_DATA, dataBytes);
+  return { name, shape: t.shape, shapeBytes, data: t.data, size };
+}
+
+function writeFloat32LE(w: ProtoWriter, data: Float32Array): void {
+  if (LITTLE_ENDIAN_HOST) {
+    w.raw(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return;
+  }
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
+  w.raw(out);
+}
+
+/**
+ * Encodes an envelope into the `Envelope` message of `edufed.proto`.
+ * @throws TransportError (`protocol`) for an envelope that would not decode to itself: a non-string
+ *   or oversized id, a round that is not a uint32, a header JSON cannot carry, a tensor whose shape
+ *   and data disagree.
+ */
+export function encodeEnvelope(e: Envelope): Uint8Array {
+  const kind = shortString(e.kind, 'kind');
+  if (kind.length === 0) throw new TransportError('protocol', 'kind: must not be empty');
+  const correlationId = shortString(e.correlationId, 'correlationId');
+  const sender = shortString(e.sender, 'sender');
+  const receiver = shortString(e.receiver, 'receiver');
+  const jobId = shortString(e.jobId, 'jobId');
+  if (typeof e.round !== 'number' || !Number.isInteger(e.round) || e.round < 0 || e.round > 0xffffffff) {
+    throw new TransportError('protocol', `round: ${String(e.round)} is not a uint32`);
+  }
+  const header = headerJson(e.header);
+  if (!Array.isArray(e.tensors)) throw new TransportError('protocol', 'tensors: expected an array');
+  const plans = e.tensors.map(planTensor);
+
+  let size = lenFieldSize(ENV_KIND, kind.length);
+  for (const [field, bytes] of [
+    [ENV_CORRELATION_ID, correlationId],
+    [ENV_SENDER, sender],
+    [ENV_RECEIVER, receiver],
+    [ENV_JOB_ID, jobId],
+    [ENV_HEADER_JSON, header],
+  ] as const) {
+    if (bytes.length > 0) size += lenFieldSize(field, bytes.length);
+  }
+  if (e.round !== 0) size += tagSize(ENV_ROUND) + varintSize(e.round);
+  for (const p of plans) size += lenFieldSize(ENV_TENSORS, p.size);
+
+  const w = new ProtoWriter(size);
+  w.bytesField(ENV_KIND, kind);
+  w.bytesField(ENV_CORRELATION_ID, correlationId);
+  w.bytesField(ENV_SENDER, sender);
+  w.bytesField(ENV_RECEIVER, receiver);
+  w.bytesField(ENV_JOB_ID, jobId);
+  w.uintField(ENV_ROUND, e.round);
+  w.bytesField(ENV_HEADER_JSON, header);
+  for (const p of plans) {
+    w.tag(ENV_TENSORS, WIRE_LEN);
+    w.varint(p.size);
+    w.bytesField(TENSOR_NAME, p.name);
+    w.bytesField(TENSOR_DTYPE, DTYPE_BYTES);
+    if (p.shape.length > 0) {
+      w.tag(TENSOR_SHAPE, WIRE_LEN);
+      w.varint(p.shapeBytes);
+      for (const d of p.shape) w.varint(d);
+    }
+    if (p.data.length > 0) {
+      w.tag(TENSOR_DATA, WIRE_LEN);
+      w.varint(p.data.length * 4);
+      writeFloat32LE(w, p.data);
+    }
+  }
+  return w.finish();
+}
+
+function readFloat32LE(raw: Uint8Array): Float32Array {
+  const n = raw.length / 4;
+  if (LITTLE_ENDIAN_HOST && raw.byteOffset % 4 === 0) {
+    // Aligned: a view shares the received buffer instead of copying a possibly large tensor.
+    return new Float32Array(raw.buffer, raw.byteOffset, n);
+  }
+  const out = new Float32Array(n);
+  if (LITTLE_ENDIAN_HOST) {
+    new Uint8Array(out.buffer).set(raw);
+  } else {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+  }
+  return out;
+}
+
+function decodeTensor(bytes: Uint8Array, index: number): Tensor {
+  const what = `envelope tensors[${index}]`;
+  const r = new ProtoReader(bytes, what);
+  let name = '';
+  let dtype = '';
+  const shape: number[] = [];
+  let data: Uint8Array = new Uint8Array(0);
+  while (!r.done) {
+    const tag = r.tag();
+    switch (tag.field) {
+      case TENSOR_NAME:
+        r.expectWire(tag, WIRE_LEN, 'name');
+        name = r.string('name', MAX_SHORT_STRING_BYTES);
+        break;
+      case TENSOR_DTYPE:
+        r.expectWire(tag, WIRE_LEN, 'dtype');
+        dtype = r.string('dtype', MAX_SHORT_STRING_BYTES);
+        break;
+      case TENSOR_SHAPE:
+        if (tag.wire === WIRE_VARINT) {
+          shape.push(r.uint32('shape'));
+        } else {
+          // Packed repeated uint32 (proto3's default encoding); parsers must accept both forms.
+          r.expectWire(tag, WIRE_LEN, 'shape');
+          const packed = new ProtoReader(r.lengthDelimited(), `${what}.shape`);
+          while (!packed.done) shape.push(packed.uint32('shape'));
+        }
+        if (shape.length > MAX_TENSOR_RANK) r.fail(`shape: rank above the limit of ${MAX_TENSOR_RANK}`);
+        break;
+      case TENSOR_DATA:
+        r.expectWire(tag, WIRE_LEN, 'data');
+        data = r.lengthDelimited();
+        break;
+      default:
+        r.skip(tag);
+    }
+  }
+  if (dtype !== TENSOR_DTYPE_F32) r.fail(`dtype "${dtype}" is not supported (only "${TENSOR_DTYPE_F32}")`);
+  if (data.length % 4 !== 0) r.fail(`data: ${data.length} bytes is not a whole number of float32 values`);
+  const elements = shapeSize(shape, what);
+  if (elements !== data.length / 4) {
+    r.fail(`"${name}": shape [${shape.join(', ')}] has ${elements} elements but data holds ${data.length / 4}`);
+  }
+  return { name, shape, data: readFloat32LE(data) };
+}
+
+function parseHeader(text: string): unknown {
+  if (text.length === 0) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new TransportError('protocol', `envelope header_json: not valid JSON (${err instanceof Error ? err.message : String(err)})`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Decodes and validates an `Envelope` message. Float32 tensors are views into `bytes` when their
+ * offset is 4-byte aligned (so keep `bytes` unmodified), copies otherwise.
+ * @throws TransportError (`protocol`) for truncated or malformed bytes, invalid UTF-8, a header that
+ *   is not JSON, an unsupported dtype, a shape that disagrees with the data, or an empty kind.
+ */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  if (!(bytes instanceof Uint8Array)) throw new TransportError('protocol', 'envelope: expected bytes');
+  const r = new ProtoReader(bytes, 'envelope');
+  const strings: Record<number, string> = {};
+  let round = 0;
+  let headerText = '';
+  const tensors: Tensor[] = [];
+  while (!r.done) {
+    const tag = r.tag();
+    switch (tag.field) {
+      case ENV_KIND:
+      case ENV_CORRELATION_ID:
+      case ENV_SENDER:
+      case ENV_RECEIVER:
+      case ENV_JOB_ID: {
+        const field = ['', 'kind', 'correlation_id', 'sender', 'receiver', 'job_id'][tag.field] ?? '';
+        r.expectWire(tag, WIRE_LEN, field);
+        strings[tag.field] = r.string(field, MAX_SHORT_STRING_BYTES);
+        break;
+      }
+      case ENV_ROUND:
+        r.expectWire(tag, WIRE_VARINT, 'round');
+        round = r.uint32('round');
+        break;
+      case ENV_HEADER_JSON:
+        r.expectWire(tag, WIRE_LEN, 'header_json');
+        headerText = r.string('header_json');
+        break;
+      case ENV_TENSORS:
+        r.expectWire(tag, WIRE_LEN, 'tensors');
+        tensors.push(decodeTensor(r.lengthDelimited(), tensors.length));
+        break;
+      default:
+        r.skip(tag);
+    }
+  }
+  const kind = strings[ENV_KIND] ?? '';
+  if (kind.length === 0) throw new TransportError('protocol', 'envelope: kind is missing or empty');
+  return {
+    kind,
+    correlationId: strings[ENV_CORRELATION_ID] ?? '',
+    sender: strings[ENV_SENDER] ?? '',
+    receiver: strings[ENV_RECEIVER] ?? '',
+    jobId: strings[ENV_JOB_ID] ?? '',
+    round,
+    header: parseHeader(headerText),
+    tensors,
+  };
+}
+
+/** Size in bytes of a decoded tensor list's payload, for logs and limits. */
+export function tensorBytes(tensors: readonly Tensor[]): number {
+  let n = 0;
+  for (const t of tensors) n += t.data.byteLength;
+  return n;
+}
