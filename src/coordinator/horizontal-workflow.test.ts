@@ -153,3 +153,25 @@ test('a participant whose policy refuses a feature is excluded at the statistics
   assert.ok(excluded.some((e) => e.startsWith('p0:') && e.includes('feature "g" is forbidden')));
   assert.ok(!(result.rounds[0]?.received ?? []).includes('p0'));
 });
+
+test('fraction-to-wait closes the round once enough updates arrived; the straggler is recorded as late, not aggregated', async () => {
+  const wrap = (id: string, call: ParticipantCaller): ParticipantCaller => async (req, opts) => {
+    // p3 never answers a train request: without fraction-to-wait the round would wait for the 60 s deadline.
+    if (id === 'p3' && req.step === 'train') return new Promise(() => undefined);
+    return call(req, opts);
+  };
+  const sim = await simulateHorizontal(job({ rounds: 2, waitFraction: 0.75, roundTimeoutMs: 60_000 }), parts, { compare: false, wrapCaller: wrap });
+  for (const r of sim.job.rounds) {
+    assert.deepEqual(r.received, ['p0', 'p1', 'p2']);
+    assert.equal(r.dropped[0]?.participantId, 'p3');
+    assert.match(r.dropped[0]?.reason ?? '', /late: the round closed/);
+  }
+});
+
+test('a participant that never answers is dropped at the round deadline, in simulation as over the network', async () => {
+  const wrap = (id: string, call: ParticipantCaller): ParticipantCaller => async (req, opts) =>
+    id === 'p1' && req.step === 'train' ? new Promise(() => undefined) : call(req, opts);
+  const sim = await simulateHorizontal(job({ rounds: 1, roundTimeoutMs: 200 }), parts, { compare: false, wrapCaller: wrap });
+  assert.deepEqual(sim.job.rounds[0]?.received, ['p0', 'p2', 'p3']);
+  assert.match(sim.job.rounds[0]?.dropped[0]?.reason ?? '', /no reply within 200 ms/);
+});

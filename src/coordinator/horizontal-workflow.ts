@@ -115,16 +115,31 @@ async function callAll(
   make: (id: string) => HorizontalRequest,
   timeoutMs: number,
   round: number,
+  enough?: { readonly count: number; readonly accept: (r: Settled) => boolean },
 ): Promise<Settled[]> {
+  // With `enough`, the call closes as soon as that many accepted replies arrived: the rest are
+  // cancelled and recorded as late, so a late reply can never enter a closed round.
+  const controller = new AbortController();
+  let accepted = 0;
+  const closed = { value: false };
   return Promise.all(
     ids.map(async (id): Promise<Settled> => {
       const call: ParticipantCaller | undefined = callers.get(id);
       if (call === undefined) return { id, error: 'not connected' };
+      let settled: Settled;
       try {
-        return { id, reply: await call(make(id), { timeoutMs, round }) };
+        settled = { id, reply: await call(make(id), { timeoutMs, round, signal: controller.signal }) };
       } catch (err) {
-        return { id, error: toErrorInfo(err).message };
+        settled = { id, error: closed.value ? 'late: the round closed before its reply (fraction-to-wait reached)' : toErrorInfo(err).message };
       }
+      if (closed.value && 'reply' in settled) {
+        return { id, error: 'late: the round closed before its reply (fraction-to-wait reached)' };
+      }
+      if (enough !== undefined && enough.accept(settled) && ++accepted >= enough.count && !closed.value) {
+        closed.value = true;
+        controller.abort();
+      }
+      return settled;
     }),
   );
 }
@@ -247,12 +262,14 @@ export async function runHorizontalJob(
     }
     const plan = strategy.configureTrain(round, available, rng);
     const global = params;
+    const waitFor = Math.max(minParticipants, Math.ceil((config.waitFraction ?? 1) * plan.selected.length));
     const replies = await callAll(
       callers,
       plan.selected,
       () => ({ step: 'train', from: 'coordinator', to: 'participant', payload: { round, params: global, instructions: plan.instructions } }),
       timeoutMs,
       round,
+      waitFor < plan.selected.length ? { count: waitFor, accept: (r) => 'reply' in r && r.reply.step === 'train-result' } : undefined,
     );
     const updates: ClientUpdate[] = [];
     const dropped: Dropped[] = [];

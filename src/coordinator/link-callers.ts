@@ -9,7 +9,10 @@ import type { ParticipantCaller, ParticipantCallers } from '../federation/horizo
 /** One link as a caller for job `jobId`. */
 export function linkCaller(link: ParticipantLink, jobId: string): ParticipantCaller {
   return async (req, options) => {
-    const reply = await link.request(encodeRequest(jobId, req), { timeoutMs: options.timeoutMs });
+    const reply = await link.request(encodeRequest(jobId, req), {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
     return decodeReply(reply, link.participantId);
   };
 }

@@ -3,7 +3,7 @@
  * by an in-memory transport. The same objects run in deployment; only the transport differs.
  */
 import type { RawTable } from '../data/table.js';
-import type { ParticipantCaller } from '../federation/horizontal/caller.js';
+import { abortable, type ParticipantCaller } from '../federation/horizontal/caller.js';
 import type { HorizontalJobConfig } from '../federation/horizontal/job-config.js';
 import { runHorizontalJob, type JobEvent, type JobResult } from '../coordinator/horizontal-workflow.js';
 import { HorizontalParticipant } from '../participant/horizontal-participant.js';
@@ -43,7 +43,9 @@ export async function simulateHorizontal(
   const callers = new Map<string, ParticipantCaller>();
   for (const p of participants) {
     const direct: ParticipantCaller = (req) => p.handle(config.jobId, req);
-    callers.set(p.id, options.wrapCaller !== undefined ? options.wrapCaller(p.id, direct) : direct);
+    const inner = options.wrapCaller !== undefined ? options.wrapCaller(p.id, direct) : direct;
+    // Deadlines and cancellation apply in simulation as over the network.
+    callers.set(p.id, (req, opts) => abortable(inner(req, opts), opts.signal, opts.timeoutMs));
   }
   const job = await runHorizontalJob(config, () => callers, options.onEvent !== undefined ? { onEvent: options.onEvent } : {});
   const federatedMs = performance.now() - t0;

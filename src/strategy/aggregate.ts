@@ -22,7 +22,8 @@ const SCALAR_BLOCK = 2048;
  *
  * Speed and precision: for long vectors a WebAssembly SIMD kernel is used (see
  * `simd-weighted-sum.ts`): products and 4-update partial sums in float32, accumulation across
- * updates in float64, one final rounding; it runs at more than half of `Float32Array.set` bandwidth.
+ * updates in float64, one final rounding; for 100 × 1M parameters it reads its input at about 58%
+ * of the rate `Float32Array.set` copies the same bytes (Node 20; `aggregate.bench.ts`).
  * Otherwise a blocked scalar loop accumulates in float64. Either way the error does not grow with
  * the number of updates. Zero-weight updates are skipped. `out` may be one of the inputs.
  * Non-finite parameters propagate; screening them is the transport edge's job.

@@ -33,7 +33,7 @@ export const FEDAVG_DEFAULTS = {
 } as const satisfies Required<FedAvgOptions>;
 
 /** Throws ConfigError unless `round` is an integer ≥ 1. */
-export function checkRound(round: number): void {
+function checkRound(round: number): void {
   if (!Number.isInteger(round) || round < 1) throw new ConfigError('round', `must be an integer ≥ 1, got ${round}`);
 }
 

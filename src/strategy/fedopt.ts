@@ -18,7 +18,7 @@ export interface FedOptOptions extends FedAvgOptions {
   readonly eta?: number;
   /** [β1] First-moment decay, in [0, 1). */
   readonly beta1?: number;
-  /** [τ] Adaptivity: added to √v and the floor of v's start value τ²; > 0. */
+  /** [τ] Degree of adaptivity: added to √v, and v starts at τ²; > 0. */
   readonly tau?: number;
 }
 

@@ -36,6 +36,12 @@ export interface HorizontalJobConfig {
   readonly roundTimeoutMs?: number;
   /** Quorum: the round fails (and the job stops) if fewer updates than this arrive. */
   readonly minParticipants?: number;
+  /**
+   * Fraction-to-wait: the round closes once this fraction of the selected participants (and at least
+   * the quorum) sent valid updates; slower ones are cancelled and recorded as late. Default 1 (wait
+   * for everyone until the deadline).
+   */
+  readonly waitFraction?: number;
   /** Updates whose L2 norm exceeds this are rejected as absurd. */
   readonly maxUpdateNorm?: number;
 }
@@ -50,6 +56,9 @@ export function validateJobConfig(c: HorizontalJobConfig): void {
   }
   if (c.roundTimeoutMs !== undefined && !(c.roundTimeoutMs > 0)) {
     throw new ConfigError('roundTimeoutMs', `must be positive, got ${c.roundTimeoutMs}`);
+  }
+  if (c.waitFraction !== undefined && !(c.waitFraction > 0 && c.waitFraction <= 1)) {
+    throw new ConfigError('waitFraction', `must be in (0, 1], got ${c.waitFraction}`);
   }
   if (c.maxUpdateNorm !== undefined && !(c.maxUpdateNorm > 0)) {
     throw new ConfigError('maxUpdateNorm', `must be positive, got ${c.maxUpdateNorm}`);
