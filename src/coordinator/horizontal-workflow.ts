@@ -166,7 +166,6 @@ export async function runHorizontalJob(
   const split = new Set<string>();
   const ready = new Set<string>();
   const rule = stoppingRule(config);
-  const rng: Rng = seededRng(hashString(`${config.seed}|${config.jobId}|select`));
 
   // Federated preprocessing: vocabularies and standardisation from aggregates, never pooled rows.
   let encoder: EncoderSpec;
@@ -260,6 +259,8 @@ export async function runHorizontalJob(
     if (available.length < minParticipants) {
       throw new RoundError(round, `only ${available.length} participants available, quorum is ${minParticipants}`);
     }
+    // Selection randomness is derived per round, so a job resumed after a crash selects exactly as the uninterrupted one.
+    const rng: Rng = seededRng(hashString(`${config.seed}|${config.jobId}|select|${round}`));
     const plan = strategy.configureTrain(round, available, rng);
     const global = params;
     const waitFor = Math.max(minParticipants, Math.ceil((config.waitFraction ?? 1) * plan.selected.length));

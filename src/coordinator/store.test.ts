@@ -77,10 +77,12 @@ describe('CoordinatorStore', () => {
     store.close();
     const db = new Database(file);
     const mode = db.pragma('journal_mode', { simple: true });
+    const pageSize = db.pragma('page_size', { simple: true });
     db.close();
     const junk = freshFile();
     writeFileSync(junk, 'this is not a database, just text that is long enough to fill a header page '.repeat(10));
     assert.equal(mode, 'wal');
+    assert.equal(pageSize, 65536);
     assert.throws(() => new CoordinatorStore(junk), (e: unknown) => e instanceof DataError && e.message.includes(junk));
   });
 
@@ -299,6 +301,55 @@ describe('CoordinatorStore', () => {
     assert.equal(jobCount, 3);
     assert.equal(newest[0]?.kind, 'train-result');
     assert.deepEqual(ofJob.map((a) => a.round), [2, 2, 1]);
+  });
+
+  it('writes queued audit entries within auditFlushMs, visible to another connection', async () => {
+    const file = freshFile();
+    const writer = new CoordinatorStore(file, { auditFlushMs: 5 });
+    const reader = new CoordinatorStore(file);
+    writer.audit({ kind: 'train', sender: 'coordinator', receiver: 'p1', bytes: 1, sha256: '00'.repeat(32) });
+    const before = reader.auditCount();
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+    const afterTurn = reader.auditCount();
+    writer.close();
+    reader.close();
+    assert.equal(before, 0);
+    assert.equal(afterTurn, 1);
+  });
+
+  it('writes queued audit entries with the next completed round, and keeps them queued when the round is refused', () => {
+    const file = freshFile();
+    const writer = new CoordinatorStore(file);
+    const reader = new CoordinatorStore(file);
+    seedStore(writer, 1);
+    writer.flushAudit();
+    writer.audit({ kind: 'train-result', sender: 'p1', receiver: 'coordinator', jobId: 'job-a', round: 2, bytes: 9, sha256: '22'.repeat(32) });
+    assert.throws(() => writer.completeRound('job-a', roundRecord(5), roundParams(5), {}), RoundSequenceError);
+    const afterRefused = reader.auditCount({ jobId: 'job-a' });
+    writer.completeRound('job-a', roundRecord(2), roundParams(2), {});
+    const afterRound = reader.auditCount({ jobId: 'job-a' });
+    writer.close();
+    reader.close();
+    assert.equal(afterRefused, 1, 'only the seeded entry is written; the queued one waits');
+    assert.equal(afterRound, 2);
+  });
+
+  it('writes each audit entry at once in immediate mode, and flushes the queue on close in batched mode', () => {
+    const file = freshFile();
+    const immediate = new CoordinatorStore(file, { auditWrites: 'immediate' });
+    const queued = new CoordinatorStore(file);
+    const reader = new CoordinatorStore(file);
+    immediate.audit({ kind: 'a', sender: 's', receiver: 'r', bytes: 1, sha256: '33'.repeat(32) });
+    const seenImmediate = reader.auditCount();
+    queued.audit({ kind: 'b', sender: 's', receiver: 'r', bytes: 1, sha256: '44'.repeat(32) });
+    const seenQueued = reader.auditCount();
+    queued.close();
+    const seenAfterClose = reader.auditCount();
+    immediate.close();
+    reader.close();
+    assert.equal(seenImmediate, 1);
+    assert.equal(seenQueued, 1);
+    assert.equal(seenAfterClose, 2);
   });
 
   it('survives a writer process killed with SIGKILL mid-write: the last committed round is intact and the job continues', async () => {

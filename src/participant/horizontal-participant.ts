@@ -89,6 +89,11 @@ export class HorizontalParticipant {
   private stats(jobId: string, req: StatsRequest): HorizontalReply {
     const { task } = req.payload;
     if (this.policy !== undefined) checkPolicy(this.policy, { schema: task.schema });
+    const existing = this.jobs.get(jobId);
+    if (existing !== undefined && JSON.stringify(existing.task) === JSON.stringify(task)) {
+      // A restarted coordinator asks again: same task, same split; keep local state (FedPer's personal layers).
+      return { step: 'stats-result', from: 'participant', to: 'coordinator', payload: { stats: localStats(existing.train) } };
+    }
     const table = toTable(this.raw, task.schema);
     const split = stratifiedSplit(table.labels, task.testFraction, task.splitSeed);
     const state: JobState = { task, train: subsetTable(table, split.train), test: subsetTable(table, split.test) };

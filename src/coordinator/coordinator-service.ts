@@ -1,0 +1,104 @@
+/**
+ * The coordinator process: the gRPC/TLS transport, the SQLite store, the HTTP API and the job runner
+ * put together. Every completed round is checkpointed in one transaction before the next starts, so
+ * a coordinator killed at any moment resumes from its last completed round with the identical model.
+ */
+import { EduFedError, toErrorInfo } from '../core/errors.js';
+import type { EncoderSpec } from '../data/encoder.js';
+import type { MessageRecord } from '../transport/audit.js';
+import { startCoordinatorServer, type GrpcCoordinatorTransport } from '../transport/grpc-server.js';
+import { readTlsMaterial } from '../transport/pki.js';
+import type { TransportLogger } from '../transport/logger.js';
+import type { CoordinatorConfig } from './config.js';
+import { runHorizontalJob, type JobEvent, type JobResult } from './horizontal-workflow.js';
+import { startHttpApi, type HttpApi } from './http-api.js';
+import { ConnectedParticipants } from './link-callers.js';
+import { CoordinatorStore } from './store.js';
+
+/** A running coordinator. */
+export interface CoordinatorService {
+  readonly store: CoordinatorStore;
+  readonly transport: GrpcCoordinatorTransport;
+  readonly api: HttpApi | undefined;
+  readonly participants: ConnectedParticipants;
+  /** Runs (or resumes) the configured job to its end. */
+  runJob(onEvent?: (e: JobEvent) => void): Promise<JobResult | undefined>;
+  close(): Promise<void>;
+}
+
+/** Starts the coordinator's listeners and opens its database. */
+export async function startCoordinator(config: CoordinatorConfig, logger: TransportLogger): Promise<CoordinatorService> {
+  const store = new CoordinatorStore(config.database);
+  const allowed = config.participants !== undefined ? new Set(config.participants) : undefined;
+  const audit = (r: MessageRecord): void => {
+    store.audit({ at: r.at, kind: r.kind, sender: r.sender, receiver: r.receiver, jobId: r.jobId, round: r.round, bytes: r.bytes, sha256: r.sha256, correlationId: r.correlationId });
+  };
+  const transport = await startCoordinatorServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    tls: readTlsMaterial(config.tls),
+    ...(config.revocationFile !== undefined ? { revocationFile: config.revocationFile } : {}),
+    ...(allowed !== undefined ? { allowParticipant: (id: string) => allowed.has(id) } : {}),
+    logger,
+    audit,
+  });
+  const participants = new ConnectedParticipants(transport);
+  transport.onConnect((link) => {
+    store.registerParticipant(link.participantId);
+    store.touchParticipant(link.participantId, 'connected');
+    logger.info('participant connected', { participant: link.participantId });
+  });
+  transport.onDisconnect((id, reason) => {
+    store.touchParticipant(id, 'disconnected');
+    logger.warn('participant disconnected', { participant: id, reason });
+  });
+  const api = config.api !== undefined ? await startHttpApi(store, { host: config.api.host, port: config.api.port }) : undefined;
+
+  async function runJob(onEvent?: (e: JobEvent) => void): Promise<JobResult | undefined> {
+    const job = config.job;
+    const existing = store.getJob(job.jobId);
+    if (existing?.status === 'done') {
+      logger.info('job already finished; nothing to do', { job: job.jobId });
+      return undefined;
+    }
+    if (existing === undefined) store.createJob(job);
+    const resume = store.loadResume(job.jobId);
+    if (resume !== undefined) logger.info('resuming job from its last completed round', { job: job.jobId, round: resume.round });
+    logger.info('waiting for participants', { job: job.jobId, needed: config.waitForParticipants });
+    await participants.waitFor(config.waitForParticipants, config.startTimeoutMs);
+    store.setJobStatus(job.jobId, 'running');
+    let encoderSaved = resume !== undefined;
+    try {
+      const result = await runHorizontalJob(job, () => participants.callers(job.jobId), {
+        ...(onEvent !== undefined ? { onEvent } : {}),
+        ...(resume !== undefined ? { resume } : {}),
+        onRoundComplete: (record, params, strategy, encoder: EncoderSpec) => {
+          if (!encoderSaved) {
+            store.saveEncoder(job.jobId, encoder);
+            encoderSaved = true;
+          }
+          store.completeRound(job.jobId, record, params, strategy.state());
+          for (const d of record.dropped) if (d.flagged) store.flagParticipant(d.participantId, job.jobId, record.round, d.reason);
+        },
+      });
+      store.setJobStatus(job.jobId, 'done', { stopReason: result.stopReason });
+      return result;
+    } catch (err) {
+      store.setJobStatus(job.jobId, 'failed', { error: toErrorInfo(err).message });
+      throw err instanceof EduFedError ? err : new EduFedError('INTERNAL', toErrorInfo(err).message, { cause: err });
+    }
+  }
+
+  return {
+    store,
+    transport,
+    api,
+    participants,
+    runJob,
+    async close() {
+      await api?.close();
+      await transport.close();
+      store.close();
+    },
+  };
+}
