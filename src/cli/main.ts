@@ -3,13 +3,24 @@
  * The `edufed` command.
  */
 import { EduFedError } from '../core/errors.js';
+import { coordinatorCommand } from './coordinator-command.js';
+import { demoCommand } from './demo.js';
+import { keysCommand } from './keys.js';
+import { participantCommand } from './participant-command.js';
 import { schemaCommand } from './schema-command.js';
 import { simulateCommand } from './simulate.js';
+import { statusCommand } from './status.js';
 
 const HELP = `edufed <command> [flags]
 
 Commands:
+  demo          start a coordinator and 13 OULAD regional participants as processes over mutual TLS,
+                run the early-warning job live, print the δ report
   simulate      run a federated job with all participants in this process, with the δ report
+  coordinator   run the central server (--config FILE)
+  participant   run a learning platform's participant (--config FILE)
+  keys          create the federation CA and certificates, revoke, list
+  status        read a coordinator's HTTP API: participants, jobs, rounds
   schema infer  write an editable schema for a CSV file
   --help        this text; every command takes --help
 `;
@@ -17,7 +28,12 @@ Commands:
 type Command = (argv: readonly string[]) => Promise<number> | number;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: demoCommand,
   simulate: simulateCommand,
+  coordinator: coordinatorCommand,
+  participant: participantCommand,
+  keys: keysCommand,
+  status: statusCommand,
   schema: schemaCommand,
 };
 

@@ -31,6 +31,8 @@ export interface JobReport {
     readonly wallMs: number;
     readonly maxTrainMs: number;
     readonly aggregateMs: number;
+    readonly trainPhaseMs: number;
+    readonly evaluatePhaseMs: number;
   }[];
   readonly comparison: Comparison | null;
   readonly timings: Readonly<Record<string, number>>;
@@ -68,6 +70,8 @@ export function buildReport(args: {
       wallMs: r.wallMs,
       maxTrainMs: r.maxTrainMs,
       aggregateMs: r.aggregateMs,
+      trainPhaseMs: r.trainPhaseMs,
+      evaluatePhaseMs: r.evaluatePhaseMs,
     })),
     comparison: c ?? null,
     timings: {

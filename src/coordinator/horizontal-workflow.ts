@@ -40,6 +40,10 @@ export interface RoundRecord {
   /** Slowest participant's local training time in this round. */
   readonly maxTrainMs: number;
   readonly aggregateMs: number;
+  /** Time from sending the train requests to the last accepted reply. */
+  readonly trainPhaseMs: number;
+  /** Time of the evaluation requests. */
+  readonly evaluatePhaseMs: number;
 }
 
 /** Progress events, for progress bars and logs. */
@@ -263,6 +267,7 @@ export async function runHorizontalJob(
     const rng: Rng = seededRng(hashString(`${config.seed}|${config.jobId}|select|${round}`));
     const plan = strategy.configureTrain(round, available, rng);
     const global = params;
+    const tTrain = performance.now();
     const waitFor = Math.max(minParticipants, Math.ceil((config.waitFraction ?? 1) * plan.selected.length));
     const replies = await callAll(
       callers,
@@ -302,10 +307,12 @@ export async function runHorizontalJob(
         (dropped.length > 0 ? `; dropped: ${dropped.map((d) => `${d.participantId} (${d.reason})`).join('; ')}` : ''));
     }
     const ta = performance.now();
+    const trainPhaseMs = ta - tTrain;
     params = strategy.aggregateTrain(round, global, updates);
     const aggregateMs = performance.now() - ta;
     const nTrain = updates.reduce((s, u) => s + u.numExamples, 0);
 
+    const tEval = performance.now();
     const evals = await callAll(
       callers,
       available,
@@ -313,6 +320,7 @@ export async function runHorizontalJob(
       timeoutMs,
       round,
     );
+    const evaluatePhaseMs = performance.now() - tEval;
     const summaries: EvalSummary[] = [];
     for (const r of evals) {
       if ('reply' in r && r.reply.step === 'evaluate-result' && r.reply.payload.round === round) summaries.push(r.reply.payload.summary);
@@ -328,6 +336,8 @@ export async function runHorizontalJob(
       wallMs: performance.now() - t0,
       maxTrainMs,
       aggregateMs,
+      trainPhaseMs,
+      evaluatePhaseMs,
     };
     history.push(record);
     if (hooks.onRoundComplete !== undefined) await hooks.onRoundComplete(record, params, strategy, encoder);
