@@ -6,18 +6,15 @@
  * centralized and local-only training on the same test rows, and everything is shut down.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EDUFED_MAIN, participantSlug, prepareLocalDeployment } from './local-deployment.js';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EduFedError } from '../core/errors.js';
 import { isRecord } from '../core/validate.js';
-import { toCsv } from '../data/csv.js';
 import { ouladAttribution } from '../data/datasets/oulad.js';
-import { saveSchema } from '../data/schema-io.js';
 import { CoordinatorStore } from '../coordinator/store.js';
 import type { JobResult } from '../coordinator/horizontal-workflow.js';
 import { createModel } from '../models/create-model.js';
@@ -27,7 +24,6 @@ import { compareModels } from '../simulation/report.js';
 import { partitionRaw, type PartitionSpec, type RawPart } from '../simulation/partition-raw.js';
 import { createStrategy } from '../strategy/create-strategy.js';
 import { seededRng } from '../core/rng.js';
-import { initFederation, issueParticipant, participantFolder, coordinatorFolder, revocationFile } from '../transport/pki.js';
 import { flagNumber, flagString } from './args.js';
 import { JOB_FLAG_OPTIONS, JOB_FLAGS_HELP, dataSourceFromFlags, jobFromFlags, partitionFromFlags } from './job-flags.js';
 import { Progress } from './progress.js';
@@ -46,25 +42,6 @@ early-warning job with live progress; prints the δ report; shuts everything dow
 ${JOB_FLAGS_HELP}
 `;
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function slug(s: string): string {
-  const x = s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return (x.length > 0 ? x : 'p').slice(0, 60);
-}
 
 function exited(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
@@ -97,9 +74,12 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   const { raw, schema } = loadDataSource(source);
   const n = flagString(values, 'participants') !== undefined ? flagNumber(values, 'participants', 13, { integer: true, min: 1, max: 500 }) : undefined;
   const partitionGiven = ['partition', 'dirichlet', 'iid'].some((f) => flagString(values, f) !== undefined);
-  const job = jobFromFlags(values, schema, 'demo-early-warning');
+  const flagged = jobFromFlags(values, schema, 'demo-early-warning');
+  let job = flagged;
   const partition: PartitionSpec = n !== undefined && !partitionGiven ? { kind: 'iid', participants: n, seed: job.seed } : partitionFromFlags(values, job.seed);
-  const parts: RawPart[] = partitionRaw(raw, schema, partition).map((p) => ({ id: slug(p.id), raw: p.raw }));
+  const parts: RawPart[] = partitionRaw(raw, schema, partition).map((p) => ({ id: participantSlug(p.id), raw: p.raw }));
+  // A round needs half the platforms; a slower one has a minute before it is dropped from the round.
+  job = { ...job, minParticipants: Math.max(1, Math.ceil(parts.length / 2)), roundTimeoutMs: 60_000 };
   const loadMs = performance.now() - t0;
 
   const dir = mkdtempSync(join(tmpdir(), 'edufed-demo-'));
@@ -107,56 +87,12 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   const verbose = values.verbose === true;
   try {
     progress.note(`Demo folder ${dir}: creating a federation CA and ${parts.length + 1} certificates…`);
-    const keys = join(dir, 'keys');
-    await initFederation(keys);
-    for (const p of parts) await issueParticipant(keys, p.id);
-    const schemaFile = join(dir, 'job.schema.json');
-    saveSchema(schemaFile, schema);
-    const port = await freePort();
-    const apiPort = await freePort();
-    const jobFile = {
-      id: job.jobId,
-      schema: schemaFile,
-      model: job.model,
-      strategy: job.strategy,
-      rounds: job.rounds,
-      seed: job.seed,
-      testFraction: job.testFraction,
-      waitForParticipants: parts.length,
-      minParticipants: Math.max(1, Math.ceil(parts.length / 2)),
-      roundTimeoutMs: 60_000,
-      startTimeoutMs: 120_000,
-      ...(job.stopping !== undefined ? { stopping: job.stopping } : {}),
-      ...(job.minCategoryCount !== undefined ? { minCategoryCount: job.minCategoryCount } : {}),
-    };
-    const coordinatorConfig = join(dir, 'coordinator.json');
-    writeFileSync(coordinatorConfig, JSON.stringify({
-      listen: { host: '127.0.0.1', port },
-      api: { host: '127.0.0.1', port: apiPort },
-      database: join(dir, 'coordinator.db'),
-      tls: coordinatorFolder(keys),
-      revocationFile: revocationFile(keys),
-      participants: parts.map((p) => p.id),
-      job: jobFile,
-    }, null, 2));
-    for (const p of parts) {
-      const home = join(dir, 'platforms', p.id);
-      mkdirSync(home, { recursive: true });
-      writeFileSync(join(home, 'data.csv'), toCsv(p.raw));
-      writeFileSync(join(home, 'participant.json'), JSON.stringify({
-        id: p.id,
-        coordinator: `127.0.0.1:${port}`,
-        tls: participantFolder(keys, p.id),
-        data: { kind: 'csv', path: join(home, 'data.csv'), schema: schemaFile },
-        ledger: join(home, 'ledger.db'),
-        seed: job.seed,
-      }, null, 2));
-    }
-
+    const deployment = await prepareLocalDeployment(dir, parts, job, schema);
+    const { port, apiPort } = deployment;
     // Once the coordinator has finished, participants' reconnect warnings are expected noise.
     let shuttingDown = false;
     const spawnNode = (args: string[], name: string): ChildProcess => {
-      const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [EDUFED_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       const err = createInterface({ input: child.stderr as NodeJS.ReadableStream });
       err.on('line', (line) => {
@@ -165,8 +101,8 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
       return child;
     };
     const tStart = performance.now();
-    const coordinator = spawnNode(['coordinator', '--config', coordinatorConfig, '--events'], 'coordinator');
-    for (const p of parts) spawnNode(['participant', '--config', join(dir, 'platforms', p.id, 'participant.json')], p.id);
+    const coordinator = spawnNode(['coordinator', '--config', deployment.coordinatorConfig, '--events'], 'coordinator');
+    for (const p of deployment.participants) spawnNode(['participant', '--config', p.config], p.id);
     progress.note(`Started the coordinator (gRPC 127.0.0.1:${port}, API http://127.0.0.1:${apiPort}) and ${parts.length} participant processes.`);
 
     const lines = createInterface({ input: coordinator.stdout as NodeJS.ReadableStream });
