@@ -152,7 +152,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     progress.note('Training the centralized and local-only baselines on the same split…');
     const evalData = await Promise.all(parts.map(async (p) => {
       const role = new HorizontalParticipant(p.id, p.raw, { seed: job.seed });
-      const task = { testFraction: job.testFraction, splitSeed: job.splitSeed, schema };
+      const task = { testFraction: job.testFraction, splitSeed: job.splitSeed, schema, ...(job.splitColumn !== undefined ? { splitColumn: job.splitColumn } : {}) };
       await role.handle('baseline', { step: 'stats', from: 'coordinator', to: 'participant', payload: { task } });
       await role.handle('baseline', { step: 'setup', from: 'coordinator', to: 'participant', payload: { task, encoder: final.encoder, model: job.model } });
       const local = role.localData('baseline');

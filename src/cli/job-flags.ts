@@ -28,6 +28,7 @@ export const JOB_FLAG_OPTIONS = {
   alpha: { type: 'string' },
   iid: { type: 'string' },
   'test-fraction': { type: 'string' },
+  'split-column': { type: 'string' },
   model: { type: 'string' },
   hidden: { type: 'string' },
   l2: { type: 'string' },
@@ -67,6 +68,7 @@ Participants (simulation):
   --dirichlet K --alpha A    K participants, label proportions ~ Dirichlet(A)
   --iid K                    K participants, uniform random split
   --test-fraction F          held-out share of each participant's rows (default 0.2)
+  --split-column COL         use the platforms' own split instead: rows with COL = "test" are held out
 Model:
   --model logistic|mlp       (default logistic)   --hidden 32,16 (mlp)   --l2 L
 Strategy:
@@ -183,7 +185,9 @@ export function jobFromFlags(v: FlagValues, schema: Schema, jobId: string): Hori
   const stopping = stoppingFromFlags(v);
   const minCat = flagOptionalNumber(v, 'min-category-count', { integer: true, min: 1 });
   const seed = flagNumber(v, 'seed', 42, { integer: true, min: 0 });
+  const splitColumn = flagString(v, 'split-column');
   return {
+    ...(splitColumn !== undefined ? { splitColumn } : {}),
     jobId,
     schema,
     testFraction: flagNumber(v, 'test-fraction', 0.2, { min: 0.01, max: 0.99 }),

@@ -99,6 +99,7 @@ export function parseCoordinatorConfig(value: unknown, base: string): Coordinato
     schema: loadSchema(path(j, 'schema', 'job')),
     testFraction: optionalNumber(j, 'testFraction', 'job', { min: 0, max: 1 }) ?? 0.2,
     splitSeed: optionalNumber(j, 'splitSeed', 'job', { integer: true, min: 0 }) ?? seed,
+    ...(j['splitColumn'] !== undefined ? { splitColumn: str(j, 'splitColumn', 'job') } : {}),
     model: parseModelSpec(j['model'] ?? { kind: 'logistic' }, 'job.model'),
     strategy: parseStrategyConfig(j['strategy'] ?? { name: 'fedavg' }),
     rounds: num(j, 'rounds', 'job', { integer: true, min: 1 }),

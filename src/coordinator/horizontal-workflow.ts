@@ -164,7 +164,12 @@ export async function runHorizontalJob(
   const timeoutMs = config.roundTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const minParticipants = config.minParticipants ?? 1;
   const maxNorm = config.maxUpdateNorm ?? DEFAULT_MAX_UPDATE_NORM;
-  const task: DataTask = { testFraction: config.testFraction, splitSeed: config.splitSeed, schema: config.schema };
+  const task: DataTask = {
+    testFraction: config.testFraction,
+    splitSeed: config.splitSeed,
+    schema: config.schema,
+    ...(config.splitColumn !== undefined ? { splitColumn: config.splitColumn } : {}),
+  };
   const excluded = new Map<string, string>();
   /** Participants that have split their rows for this job (answered `stats`), and those set up to train. */
   const split = new Set<string>();

@@ -335,8 +335,9 @@ export function buildEncoder(schema: Schema, merged: LocalStats, options: Encode
     if (spec.type === 'numeric' || spec.type === 'ordinal') {
       const s = merged.numeric.find((c) => c.column === spec.name);
       if (s === undefined) throw new ValidationError(undefined, `buildEncoder: the statistics have no numeric column "${spec.name}"`);
-      const mean = s.count > 0 ? meanOf(s.count, s.sum) : 0;
-      const sd = s.count > 0 ? Math.sqrt(variance(s.count, s.sum, s.sumSq)) : 0;
+      const raw = spec.type === 'numeric' && spec.scale === 'none';
+      const mean = !raw && s.count > 0 ? meanOf(s.count, s.sum) : 0;
+      const sd = !raw && s.count > 0 ? Math.sqrt(variance(s.count, s.sum, s.sumSq)) : 0;
       const std = sd > 0 && Number.isFinite(sd) ? sd : 1;
       const missingIndicator = s.missing > 0;
       columns.push({ kind: 'numeric', column: spec.name, mean, std, missingIndicator });

@@ -11,7 +11,7 @@ const COLUMN_TYPES: readonly ColumnType[] = ['id', 'numeric', 'categorical', 'or
 /** Keys each column type accepts; anything else is most likely a typo and is rejected. */
 const ALLOWED_KEYS: Readonly<Record<ColumnType, readonly string[]>> = {
   id: ['name', 'type'],
-  numeric: ['name', 'type', 'missing'],
+  numeric: ['name', 'type', 'missing', 'scale'],
   categorical: ['name', 'type', 'categories'],
   ordinal: ['name', 'type', 'levels'],
   label: ['name', 'type', 'classes', 'positive'],
@@ -105,12 +105,18 @@ export function parseSchema(json: unknown, source: string): Schema {
         break;
       case 'numeric': {
         const missing = raw['missing'];
-        if (missing === undefined) {
-          columns.push({ name: colName, type: 'numeric' });
-        } else if (missing === 'allow' || missing === 'error') {
-          columns.push({ name: colName, type: 'numeric', missing });
-        } else {
+        const scale = raw['scale'];
+        if (missing !== undefined && missing !== 'allow' && missing !== 'error') {
           bad(`"missing" must be "allow" or "error", got ${describe(missing)}`);
+        } else if (scale !== undefined && scale !== 'standard' && scale !== 'none') {
+          bad(`"scale" must be "standard" or "none", got ${describe(scale)}`);
+        } else {
+          columns.push({
+            name: colName,
+            type: 'numeric',
+            ...(missing !== undefined ? { missing } : {}),
+            ...(scale !== undefined ? { scale } : {}),
+          });
         }
         break;
       }

@@ -15,6 +15,11 @@ export interface NumericColumn {
   readonly type: 'numeric';
   /** 'allow' (default): empty cells are missing values; 'error': an empty cell is a data error. */
   readonly missing?: 'allow' | 'error';
+  /**
+   * 'standard' (default): standardised with the federation's mean and standard deviation;
+   * 'none': used as it is (for features already on a common scale); missing values then become 0.
+   */
+  readonly scale?: 'standard' | 'none';
 }
 
 /** A nominal column, one-hot encoded from the federation's agreed vocabulary. */

@@ -3,7 +3,7 @@
  * coordinator's requests, and sends back only aggregates and model parameters. The same object runs
  * inside a simulation and behind the networked transport.
  */
-import { EduFedError, toErrorInfo } from '../core/errors.js';
+import { DataError, EduFedError, toErrorInfo } from '../core/errors.js';
 import { hashString, seededRng } from '../core/rng.js';
 import { summarize } from '../core/metrics.js';
 import { encode, localStats, type EncoderSpec } from '../data/encoder.js';
@@ -37,6 +37,19 @@ interface JobState {
   /** FedPer: this participant's own values of the personal blocks. */
   personal?: Float32Array;
   personalBlocks?: readonly string[];
+}
+
+/** The platform's own split: rows whose `column` says "test" are held out. @throws DataError */
+function ownSplit(table: Table, column: string): { train: Uint32Array; test: Uint32Array } {
+  const values = table.strings.get(column);
+  const spec = table.schema.columns.find((c) => c.name === column);
+  if (values === undefined || spec?.type !== 'id') {
+    throw new DataError({ file: table.source, column }, 'the split column must be declared in the schema with type "id" (so it is never a feature)');
+  }
+  const train: number[] = [];
+  const test: number[] = [];
+  values.forEach((v, i) => (v === 'test' ? test : train).push(i));
+  return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
 }
 
 /** Options of a participant. */
@@ -95,7 +108,7 @@ export class HorizontalParticipant {
       return { step: 'stats-result', from: 'participant', to: 'coordinator', payload: { stats: localStats(existing.train) } };
     }
     const table = toTable(this.raw, task.schema);
-    const split = stratifiedSplit(table.labels, task.testFraction, task.splitSeed);
+    const split = task.splitColumn !== undefined ? ownSplit(table, task.splitColumn) : stratifiedSplit(table.labels, task.testFraction, task.splitSeed);
     const state: JobState = { task, train: subsetTable(table, split.train), test: subsetTable(table, split.test) };
     this.jobs.set(jobId, state);
     return { step: 'stats-result', from: 'participant', to: 'coordinator', payload: { stats: localStats(state.train) } };

@@ -66,6 +66,7 @@ function task(v: unknown): DataTask {
     testFraction: num(t, 'testFraction', 'task', { min: 0, max: 1 }),
     splitSeed: num(t, 'splitSeed', 'task', { integer: true, min: 0 }),
     schema: parseSchema(t['schema'], 'job schema'),
+    ...(t['splitColumn'] !== undefined ? { splitColumn: str(t, 'splitColumn', 'task') } : {}),
   };
 }
 

@@ -23,6 +23,8 @@ export interface HorizontalJobConfig {
   readonly schema: Schema;
   readonly testFraction: number;
   readonly splitSeed: number;
+  /** An `id` column marking each platform's own held-out rows ("test"); overrides testFraction. */
+  readonly splitColumn?: string;
   readonly model: ModelSpec;
   readonly strategy: StrategyConfig;
   /** Maximum number of rounds. */

@@ -21,6 +21,11 @@ export interface DataTask {
   readonly splitSeed: number;
   /** The schema participants must apply (the federation agrees on it before the job). */
   readonly schema: Schema;
+  /**
+   * If set, an `id` column whose value "test" marks held-out rows (any other value: training rows),
+   * for platforms that bring their own split; `testFraction` is then unused.
+   */
+  readonly splitColumn?: string;
 }
 
 export interface StatsRequest {
