@@ -192,7 +192,8 @@ export async function runHorizontalJob(
       } else exclude(r);
     }
     if (stats.length < minParticipants) {
-      throw new RoundError(0, `only ${stats.length} participants sent statistics, quorum is ${minParticipants}`);
+      const why = [...excluded].map(([id, reason]) => `${id}: ${reason}`).join('; ');
+      throw new RoundError(0, `only ${stats.length} participants sent statistics, quorum is ${minParticipants}${why.length > 0 ? `; excluded: ${why}` : ''}`);
     }
     encoder = buildEncoder(config.schema, mergeStats(stats), config.minCategoryCount !== undefined ? { minCategoryCount: config.minCategoryCount } : {});
   }

@@ -29,6 +29,8 @@ function subsetRaw(raw: RawTable, rows: ArrayLike<number>, source: string): RawT
 
 /** Splits a raw table into participants. @throws ConfigError for an unknown column or bad counts */
 export function partitionRaw(raw: RawTable, schema: Schema, spec: PartitionSpec): RawPart[] {
+  // Validate the whole table first, so data errors name the row of the original file, not of a part.
+  const table = toTable(raw, schema);
   if (spec.kind === 'column') {
     const col = raw.header.indexOf(spec.column);
     if (col < 0) {
@@ -56,7 +58,6 @@ export function partitionRaw(raw: RawTable, schema: Schema, spec: PartitionSpec)
     parts = iidPartition(raw.rows.length, spec.participants, spec.seed);
   } else {
     if (!(spec.alpha > 0)) throw new ConfigError('alpha', `must be positive, got ${spec.alpha}`);
-    const table = toTable(raw, schema);
     parts = dirichletPartition(table.labels, table.numClasses, spec.participants, spec.alpha, spec.seed);
   }
   return parts

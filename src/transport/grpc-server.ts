@@ -156,13 +156,20 @@ export class GrpcCoordinatorTransport implements CoordinatorTransport {
   /** @internal */
   async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    this.tlsServer.listen(this.options.port, host);
-    await Promise.race([
-      once(this.tlsServer, 'listening'),
-      once(this.tlsServer, 'error').then(([err]: unknown[]) => {
-        throw new ConfigError('port', `cannot listen on ${host}:${this.options.port} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-      }),
-    ]);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        this.tlsServer.off('listening', onListening);
+        reject(new ConfigError('port', `cannot listen on ${host}:${this.options.port} (${err.message})`, { cause: err }));
+      };
+      const onListening = (): void => {
+        this.tlsServer.off('error', onError);
+        resolve();
+      };
+      this.tlsServer.once('error', onError);
+      this.tlsServer.once('listening', onListening);
+      this.tlsServer.listen(this.options.port, host);
+    });
+    this.tlsServer.on('error', (err) => this.logger.error('listener error', { error: err.message }));
     const addr = this.tlsServer.address();
     this.boundPort = typeof addr === 'object' && addr !== null ? addr.port : this.options.port;
     const pollMs = this.options.revocationPollMs ?? 2_000;
@@ -231,8 +238,12 @@ export class GrpcCoordinatorTransport implements CoordinatorTransport {
   private onCall(call: ServerDuplexStream<Buffer, Buffer>): void {
     const remote = call.getPeer();
     const verdict = this.verdicts.get(remote);
-    if (verdict === undefined || this.closing !== undefined) {
+    if (this.closing !== undefined) {
       endWithStatus(call, GrpcStatus.UNAVAILABLE, 'coordinator is shutting down');
+      return;
+    }
+    if (verdict === undefined) {
+      endWithStatus(call, GrpcStatus.UNAUTHENTICATED, 'coordinator refused the stream: its connection was not admitted');
       return;
     }
     if (!verdict.ok) {
