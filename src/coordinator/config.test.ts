@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { projectRoot } from '../core/paths.js';
+import { ConfigError } from '../core/errors.js';
+import { loadCoordinatorConfig, parseCoordinatorConfig } from './config.js';
+import { loadParticipantConfig } from '../participant/config.js';
+
+const examples = join(projectRoot(), 'examples');
+
+test('the example configurations in examples/ parse, with paths resolved against their folder', () => {
+  const c = loadCoordinatorConfig(join(examples, 'coordinator.json'));
+  assert.equal(c.listen.port, 7443);
+  assert.equal(c.database, join(examples, 'state', 'coordinator.db'));
+  assert.equal(c.job.strategy.name, 'fedavg');
+  assert.equal(c.job.schema.columns.length, 5);
+  assert.equal(c.waitForParticipants, 3);
+  for (const f of ['participant.json', 'participant-sqlite.json']) {
+    const p = loadParticipantConfig(join(examples, f));
+    assert.ok(p.tls.startsWith(examples));
+    assert.ok(p.policy?.maxRounds === 50);
+  }
+});
+
+test('a configuration error names the field', () => {
+  assert.throws(
+    () => parseCoordinatorConfig({ listen: { port: 99999 }, database: 'x', tls: 'y', job: { id: 'j', schema: join(examples, 'learners.schema.json'), rounds: 3 } }, examples),
+    (err: unknown) => err instanceof Error && /listen\.port/.test(err.message),
+  );
+  assert.throws(
+    () => parseCoordinatorConfig({ listen: { port: 1 }, database: 'x', tls: 'y', job: { id: 'j', schema: join(examples, 'learners.schema.json'), rounds: 3, strategy: { name: 'fedmagic' } } }, examples),
+    (err: unknown) => err instanceof ConfigError && /fedmagic/.test(err.message),
+  );
+});
