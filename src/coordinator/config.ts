@@ -2,8 +2,8 @@
  * The coordinator's configuration file (JSON). Relative paths are resolved against the file's
  * folder, so a deployment folder can be moved as a whole. See `examples/coordinator.json`.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { loadConfigFile } from '../core/config-file.js';
 import { ConfigError } from '../core/errors.js';
 import { isRecord, num, str, type JsonRecord } from '../core/validate.js';
 import { loadSchema } from '../data/schema-io.js';
@@ -124,16 +124,5 @@ export function parseCoordinatorConfig(value: unknown, base: string): Coordinato
 
 /** Reads and parses a coordinator configuration file. */
 export function loadCoordinatorConfig(file: string): CoordinatorConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(file, `cannot read the configuration (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-  try {
-    return parseCoordinatorConfig(json, dirname(resolve(file)));
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.field}`, err.message.slice(err.field.length + 2), { cause: err });
-    throw err;
-  }
+  return loadConfigFile(file, parseCoordinatorConfig);
 }

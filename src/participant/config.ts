@@ -3,8 +3,8 @@
  * where its data comes from, its ledger and its local policy. Relative paths are resolved against
  * the file's folder. See `examples/participant.json`.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { loadConfigFile } from '../core/config-file.js';
 import { ConfigError } from '../core/errors.js';
 import { isRecord, num, str, strArray, type JsonRecord } from '../core/validate.js';
 import type { DataSourceConfig, RowFilter } from './data-source.js';
@@ -82,16 +82,5 @@ export function parseParticipantConfig(value: unknown, base: string): Participan
 
 /** Reads and parses a participant configuration file. */
 export function loadParticipantConfig(file: string): ParticipantConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(file, `cannot read the configuration (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-  try {
-    return parseParticipantConfig(json, dirname(resolve(file)));
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.field}`, err.message.slice(err.field.length + 2), { cause: err });
-    throw err;
-  }
+  return loadConfigFile(file, parseParticipantConfig);
 }
