@@ -4,13 +4,14 @@
  * a coordinator killed at any moment resumes from its last completed round with the identical model.
  */
 import { EduFedError, toErrorInfo } from '../core/errors.js';
-import type { EncoderSpec } from '../data/encoder.js';
 import type { MessageRecord } from '../transport/audit.js';
 import { startCoordinatorServer, type GrpcCoordinatorTransport } from '../transport/grpc-server.js';
 import { readTlsMaterial } from '../transport/pki.js';
 import type { TransportLogger } from '../transport/logger.js';
 import type { CoordinatorConfig } from './config.js';
-import { runHorizontalJob, type JobEvent, type JobResult } from './horizontal-workflow.js';
+import { horizontalJob } from './horizontal-job.js';
+import type { JobEvent, JobResult } from './horizontal-workflow.js';
+import type { JobWorkflow } from './job-workflow.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import { ConnectedParticipants } from './link-callers.js';
 import { CoordinatorStore } from './store.js';
@@ -61,27 +62,15 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Transp
       logger.info('job already finished; nothing to do', { job: job.jobId });
       return undefined;
     }
-    if (existing === undefined) store.createJob(job);
-    const resume = store.loadResume(job.jobId);
-    if (resume !== undefined) logger.info('resuming job from its last completed round', { job: job.jobId, round: resume.round });
+    if (existing === undefined) store.createJob(job, 'horizontal');
     logger.info('waiting for participants', { job: job.jobId, needed: config.waitForParticipants });
     await participants.waitFor(config.waitForParticipants, config.startTimeoutMs);
     store.setJobStatus(job.jobId, 'running');
-    let encoderSaved = resume !== undefined;
+    let result: JobResult | undefined;
+    const workflow: JobWorkflow = horizontalJob(job, (r) => (result = r));
     try {
-      const result = await runHorizontalJob(job, () => participants.callers(job.jobId), {
-        ...(onEvent !== undefined ? { onEvent } : {}),
-        ...(resume !== undefined ? { resume } : {}),
-        onRoundComplete: (record, params, strategy, encoder: EncoderSpec) => {
-          if (!encoderSaved) {
-            store.saveEncoder(job.jobId, encoder);
-            encoderSaved = true;
-          }
-          store.completeRound(job.jobId, record, params, strategy.state());
-          for (const d of record.dropped) if (d.flagged) store.flagParticipant(d.participantId, job.jobId, record.round, d.reason);
-        },
-      });
-      store.setJobStatus(job.jobId, 'done', { stopReason: result.stopReason });
+      const { stopReason } = await workflow({ store, participants, logger, ...(onEvent !== undefined ? { onEvent } : {}) });
+      store.setJobStatus(job.jobId, 'done', { stopReason });
       return result;
     } catch (err) {
       store.setJobStatus(job.jobId, 'failed', { error: toErrorInfo(err).message });
