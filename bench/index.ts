@@ -3,6 +3,9 @@
  */
 import { aggregationBenchmark } from './aggregation.js';
 import type { Benchmark } from './benchmark.js';
+import { deploymentMemoryBenchmark } from './deployment-memory.js';
+import { deploymentOverheadBenchmark } from './deployment-overhead.js';
+import { deploymentSyntheticLrBenchmark } from './deployment-synthetic-lr.js';
 import { scaleBenchmark } from './scale.js';
 import { simulationOuladBenchmark } from './simulation-oulad.js';
 import { syntheticLrBenchmark } from './synthetic-lr.js';
@@ -18,4 +21,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   simulationOuladBenchmark,
   scaleBenchmark,
   syntheticLrBenchmark,
+  deploymentSyntheticLrBenchmark,
+  deploymentOverheadBenchmark,
+  deploymentMemoryBenchmark,
 ];

@@ -17,6 +17,7 @@ import { createStrategy } from '../src/strategy/create-strategy.js';
 import type { ClientUpdate } from '../src/strategy/strategy.js';
 import type { Benchmark, BenchContext, BenchSection } from './benchmark.js';
 import { fixed, mdTable, ms } from './format.js';
+import { PLOT_HEIGHT, rangeBelowLegend } from './plot-range.js';
 import { median } from './stats.js';
 
 const CLIENTS = 10;
@@ -129,15 +130,25 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
   ctx.log(`  final accuracy ${finals.map((a) => a.toFixed(4)).join(', ')}; median round ${medRound.toFixed(1)} ms`);
 
   const plotFile = 'synthetic-lr-accuracy.svg';
+  const meanPerRound = Array.from({ length: ROUNDS }, (_, j) => runs.reduce((a, r) => a + (r.accuracy[j] as number), 0) / runs.length);
+  const lowPerRound = Array.from({ length: ROUNDS }, (_, j) => Math.min(...runs.map((r) => r.accuracy[j] as number)));
+  const highPerRound = Array.from({ length: ROUNDS }, (_, j) => Math.max(...runs.map((r) => r.accuracy[j] as number)));
+  const plotSeries = [
+    { name: `EduFed FedAvg, mean of ${seeds.length} shuffle seeds`, points: meanPerRound.map((a, j) => [j + 1, a] as const) },
+    { name: 'lowest of the seeds', points: lowPerRound.map((a, j) => [j + 1, a] as const) },
+    { name: 'highest of the seeds', points: highPerRound.map((a, j) => [j + 1, a] as const) },
+    { name: `reference: final accuracy ${REFERENCE_ACCURACY} (Python framework, round ${ROUNDS})`, points: [[1, REFERENCE_ACCURACY], [ROUNDS, REFERENCE_ACCURACY]] as const },
+  ];
   writeFileSync(
     join(ctx.plotsDir, plotFile),
-    linePlot(
-      [
-        ...runs.map((r, i) => ({ name: `EduFed FedAvg, shuffle seed ${seeds[i] ?? i}`, points: r.accuracy.map((a, j) => [j + 1, a] as const) })),
-        { name: `reference final accuracy ${REFERENCE_ACCURACY} (Python framework, round 20)`, points: [[1, REFERENCE_ACCURACY], [ROUNDS, REFERENCE_ACCURACY]] },
-      ],
-      { title: 'synthetic-lr: test accuracy per FedAvg round (10 clients)', xLabel: 'round', yLabel: 'test accuracy (10,000 rows)', width: 720, height: 420 },
-    ),
+    linePlot(plotSeries, {
+      title: `synthetic-lr: test accuracy per FedAvg round (${CLIENTS} clients × ${ROWS_PER_CLIENT} rows)`,
+      xLabel: 'round',
+      yLabel: 'test accuracy (10,000 rows)',
+      width: 720,
+      height: PLOT_HEIGHT,
+      yRange: rangeBelowLegend([...lowPerRound, ...highPerRound, REFERENCE_ACCURACY], plotSeries.length),
+    }),
   );
 
   const show = [1, 2, 5, 10, 15, 20].filter((r) => r <= ROUNDS);
