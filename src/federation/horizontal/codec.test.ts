@@ -58,3 +58,16 @@ test('a request with out-of-range instructions is refused before any training', 
   };
   assert.throws(() => decodeRequest(env), (err: unknown) => err instanceof ValidationError && /epochs/.test(err.message));
 });
+
+test('an evaluation summary travels sparse and arrives identical, and a sparse histogram pointing outside the bins is refused', async () => {
+  const { summarize } = await import('../../core/metrics.js');
+  const summary = summarize(Float32Array.from([0.1, 0.9, 0.8, 0.3]), Float32Array.from([0, 1, 1, 0]), 4, 2);
+  const reply: HorizontalReply = { step: 'evaluate-result', from: 'participant', to: 'coordinator', payload: { round: 3, summary } };
+  const body = encodeReply('j', 3, reply);
+  assert.ok(JSON.stringify(body.header).length < 400, 'sparse on the wire');
+  assert.deepEqual(decodeReply(wire(body, 'p1', 'coordinator'), 'p1'), reply);
+  const bad = wire(body, 'p1', 'coordinator');
+  const header = bad.header as { summary: { positives: number[][] } };
+  header.summary.positives = [[99999, 1]];
+  assert.throws(() => decodeReply(bad, 'p1'), (err: unknown) => err instanceof ValidationError && /p1/.test(err.message) && /out of range/.test(err.message));
+});

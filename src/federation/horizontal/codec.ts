@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../../core/errors.js';
 import { parseEvalSummary } from '../../core/metrics.js';
-import { num, record, str, type JsonRecord } from '../../core/validate.js';
+import { isRecord, num, record, str, type JsonRecord } from '../../core/validate.js';
 import { parseEncoderSpec, parseLocalStats } from '../../data/encoder.js';
 import { parseSchema } from '../../data/schema-io.js';
 import { parseModelSpec } from '../../models/parse-model-spec.js';
@@ -45,9 +45,51 @@ export function encodeReply(jobId: string, round: number, reply: HorizontalReply
       const { params, ...rest } = reply.payload;
       return { ...base, header: rest, tensors: paramsTensor(params) };
     }
+    case 'evaluate-result':
+      // Histograms are mostly empty bins: sent sparse, as [bin, count, bin, count, ...].
+      return {
+        ...base,
+        header: {
+          round: reply.payload.round,
+          summary: { ...reply.payload.summary, positives: reply.payload.summary.positives.map(sparse), negatives: reply.payload.summary.negatives.map(sparse) },
+        },
+        tensors: [],
+      };
     default:
       return { ...base, header: reply.payload, tensors: [] };
   }
+}
+
+function sparse(hist: readonly number[]): number[] {
+  const out: number[] = [];
+  hist.forEach((c, b) => {
+    if (c !== 0) out.push(b, c);
+  });
+  return out;
+}
+
+/** Expands sparse histograms back to `bins` dense counts; anything malformed is left for the summary validator to refuse. */
+function dense(summary: unknown, participant: string): unknown {
+  if (!isRecord(summary)) return summary;
+  const bins = summary['bins'];
+  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || bins > 1 << 20) return summary;
+  const expand = (lists: unknown): unknown => {
+    if (!Array.isArray(lists)) return lists;
+    return lists.map((pairs: unknown) => {
+      if (!Array.isArray(pairs) || pairs.length % 2 !== 0) throw new ValidationError(participant, 'evaluate-result.summary: malformed sparse histogram');
+      const h = new Array<number>(bins).fill(0);
+      for (let i = 0; i < pairs.length; i += 2) {
+        const b: unknown = pairs[i];
+        const c: unknown = pairs[i + 1];
+        if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b >= bins || typeof c !== 'number') {
+          throw new ValidationError(participant, `evaluate-result.summary: histogram entry ${i / 2} is out of range`);
+        }
+        h[b] = c;
+      }
+      return h;
+    });
+  };
+  return { ...summary, positives: expand(summary['positives']), negatives: expand(summary['negatives']) };
 }
 
 function params(e: Envelope, who: string | undefined): Float32Array {
@@ -151,7 +193,10 @@ export function decodeReply(e: Envelope, participant: string): HorizontalReply {
         step: 'evaluate-result',
         from,
         to,
-        payload: { round: num(h, 'round', 'evaluate-result', { ...opts, integer: true, min: 0 }), summary: parseEvalSummary(h['summary'], participant) },
+        payload: {
+          round: num(h, 'round', 'evaluate-result', { ...opts, integer: true, min: 0 }),
+          summary: parseEvalSummary(dense(h['summary'], participant), participant),
+        },
       };
     case `${KIND_PREFIX}finish-result`:
       return { step: 'finish-result', from, to, payload: {} };
