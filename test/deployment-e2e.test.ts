@@ -116,16 +116,20 @@ test('coordinator and three participant processes over mutual TLS compute exactl
     assert.ok(final !== undefined);
     assert.deepEqual(final.params, reference.job.params, 'deployed and simulated global models differ');
     assert.deepEqual(rounds.map((r) => r.round), [1, 2, 3, 4]);
-    let ledgerTotal = 0;
+    const fromLedgers: string[] = [];
     for (const p of d.participants) {
       const ledger = new ParticipantLedger(p.ledger);
       const sent = ledger.entries({ direction: 'sent', jobId: config.jobId, kind: 'horizontal.train-result' });
-      ledgerTotal += ledger.entries({ jobId: config.jobId, limit: 100_000 }).length;
+      for (const e of ledger.entries({ jobId: config.jobId, limit: 100_000 })) fromLedgers.push(`${e.kind}|${e.sender}|${e.receiver}|${e.round}|${e.bytes}|${e.sha256}`);
       ledger.close();
       assert.equal(sent.length, 4, `${p.id} ledger records its 4 updates`);
     }
-    // Each job message is recorded once by the coordinator and once by the participant that sent or received it.
-    assert.equal(audit, ledgerTotal);
+    // The coordinator's audit log and the participants' ledgers agree on every message: same kind, ends, round, size and SHA-256.
+    const store2 = new CoordinatorStore(d.database);
+    const fromAudit = store2.listAudit({ jobId: config.jobId, limit: 100_000 }).map((a) => `${a.kind}|${a.sender}|${a.receiver}|${a.round}|${a.bytes}|${a.sha256}`);
+    store2.close();
+    assert.equal(fromAudit.length, audit);
+    assert.deepEqual([...fromAudit].sort(), [...fromLedgers].sort());
   });
 });
 
@@ -176,4 +180,70 @@ test('a participant killed mid-job is dropped from the round and the job complet
     assert.ok(last !== undefined);
     assert.deepEqual([...last.record.received], ['platform-0', 'platform-2']);
   });
+});
+
+const FAULTY = new URL('./fixtures/faulty-participant.js', import.meta.url).pathname;
+
+async function faultRun(fault: string, over: Partial<HorizontalJobConfig> = {}, maxMessageBytes?: number): Promise<{ rounds: { round: number; received: readonly string[]; dropped: readonly { participantId: string; reason: string; flagged: boolean }[] }[]; status: string | undefined; flags: string[] }> {
+  const config = job(4, { minParticipants: 2, ...over });
+  const dir = mkdtempSync(join(tmpdir(), 'edufed-fault-'));
+  const procs: Proc[] = [];
+  try {
+    const d = await prepareLocalDeployment(dir, parts, config, schema, maxMessageBytes !== undefined ? { maxMessageBytes } : {});
+    const coordinator = start(['coordinator', '--config', d.coordinatorConfig, '--events']);
+    procs.push(coordinator);
+    d.participants.forEach((p, i) => {
+      const child = i === 1
+        ? spawn(process.execPath, [FAULTY, p.config, fault, '2'], { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn(process.execPath, [EDUFED_MAIN, 'participant', '--config', p.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      procs.push({ child, log: [], exit: new Promise((resolve) => child.once('exit', (c) => resolve(c ?? 137))) });
+    });
+    assert.equal(await coordinator.exit, 0, coordinator.log.join('\n'));
+    const store = new CoordinatorStore(d.database);
+    const rounds = store.listRounds(config.jobId).map((r) => ({ round: r.round, received: r.record.received, dropped: r.record.dropped }));
+    const status = store.getJob(config.jobId)?.status;
+    const flags = store.listFlags('platform-1').map((f) => f.reason);
+    store.close();
+    return { rounds, status, flags };
+  } finally {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exit));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function assertDroppedFrom2(r: Awaited<ReturnType<typeof faultRun>>, reason: RegExp, flagged: boolean): void {
+  assert.equal(r.status, 'done');
+  assert.deepEqual(r.rounds.map((x) => x.round), [1, 2, 3, 4], 'no round lost');
+  assert.deepEqual([...(r.rounds[0]?.received ?? [])], ['platform-0', 'platform-1', 'platform-2']);
+  for (const x of r.rounds.slice(1)) {
+    assert.deepEqual([...x.received], ['platform-0', 'platform-2'], `round ${x.round}`);
+    const d = x.dropped.find((y) => y.participantId === 'platform-1');
+    assert.ok(d !== undefined && reason.test(d.reason) && d.flagged === flagged, `round ${x.round}: ${JSON.stringify(x.dropped)}`);
+  }
+}
+
+test('a participant process sending a NaN update is flagged with the reason, never aggregated, and the job completes', async () => {
+  const r = await faultRun('nan');
+  assertDroppedFrom2(r, /non-finite/, true);
+  assert.ok(r.flags.length >= 3 && r.flags.every((f) => /non-finite/.test(f)));
+});
+
+test('a replayed message (last round\'s update sent again) is refused as not answering this round', async () => {
+  const r = await faultRun('replay');
+  assertDroppedFrom2(r, /does not answer round/, true);
+});
+
+test('an oversized message is refused by the coordinator\'s size limit and the round completes with the others', async () => {
+  const r = await faultRun('oversize', {}, 1 << 20);
+  assert.equal(r.status, 'done');
+  assert.deepEqual(r.rounds.map((x) => x.round), [1, 2, 3, 4]);
+  const r2 = r.rounds[1];
+  assert.ok(r2 !== undefined && !r2.received.includes('platform-1'));
+  assert.ok(r2.dropped.some((y) => y.participantId === 'platform-1' && /maximum|too large|bytes/i.test(y.reason)), JSON.stringify(r2.dropped));
+});
+
+test('a participant process that never answers is dropped at the round deadline', async () => {
+  const r = await faultRun('silent', { roundTimeoutMs: 1500 });
+  assertDroppedFrom2(r, /timeout|no (reply|answer)|within 1500/i, false);
 });

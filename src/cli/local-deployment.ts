@@ -54,7 +54,7 @@ export async function prepareLocalDeployment(
   parts: readonly RawPart[],
   job: HorizontalJobConfig,
   schema: Schema,
-  options: { readonly waitForParticipants?: number; readonly startTimeoutMs?: number } = {},
+  options: { readonly waitForParticipants?: number; readonly startTimeoutMs?: number; readonly maxMessageBytes?: number } = {},
 ): Promise<LocalDeployment> {
   const keys = join(dir, 'keys');
   await initFederation(keys);
@@ -73,6 +73,7 @@ export async function prepareLocalDeployment(
     tls: coordinatorFolder(keys),
     revocationFile: revocationFile(keys),
     participants: parts.map((p) => p.id),
+    ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
     job: {
       id: jobId,
       schema: schemaFile,

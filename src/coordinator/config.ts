@@ -23,6 +23,8 @@ export interface CoordinatorConfig {
   readonly tls: string;
   /** Revocation list written by `edufed keys revoke`. */
   readonly revocationFile?: string;
+  /** Largest message accepted from a participant, in bytes (default: the transport's 256 MiB). */
+  readonly maxMessageBytes?: number;
   /** If given, only these participant ids are admitted (besides holding a valid certificate). */
   readonly participants?: readonly string[];
   readonly job: HorizontalJobConfig;
@@ -116,6 +118,7 @@ export function parseCoordinatorConfig(value: unknown, base: string): Coordinato
     tls: path(value, 'tls', 'config'),
     ...(revocation !== undefined ? { revocationFile: path(value, 'revocationFile', 'config') } : {}),
     ...(participants !== undefined ? { participants } : {}),
+    ...(value['maxMessageBytes'] !== undefined ? { maxMessageBytes: num(value, 'maxMessageBytes', 'config', { integer: true, min: 1024 }) } : {}),
     job,
     waitForParticipants: optionalNumber(j, 'waitForParticipants', 'job', { integer: true, min: 1 }) ?? job.minParticipants ?? 1,
     startTimeoutMs: optionalNumber(j, 'startTimeoutMs', 'job', { min: 1 }) ?? 300_000,

@@ -40,6 +40,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Transp
     tls: readTlsMaterial(config.tls),
     ...(config.revocationFile !== undefined ? { revocationFile: config.revocationFile } : {}),
     ...(allowed !== undefined ? { allowParticipant: (id: string) => allowed.has(id) } : {}),
+    ...(config.maxMessageBytes !== undefined ? { maxEnvelopeBytes: config.maxMessageBytes } : {}),
     logger,
     audit,
   });

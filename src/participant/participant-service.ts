@@ -26,6 +26,8 @@ export function startParticipant(
   config: ParticipantConfig,
   logger: TransportLogger,
   onState?: (s: ParticipantConnectionState) => void,
+  /** Wraps the request handler (fault-injection tests use it to misbehave through the real stack). */
+  wrapHandler: (h: RequestHandler) => RequestHandler = (h) => h,
 ): ParticipantService {
   const { raw } = loadDataSource(config.data, config.filter);
   const role = new HorizontalParticipant(config.id, raw, { seed: config.seed, ...(config.policy !== undefined ? { policy: config.policy } : {}) });
@@ -47,7 +49,7 @@ export function startParticipant(
     address: config.coordinator,
     tls: { ...tls, ...(config.serverName !== undefined ? { serverName: config.serverName } : {}) },
     participantId: config.id,
-    handler,
+    handler: wrapHandler(handler),
     logger,
     audit: (r) => ledger.record(r),
     ...(onState !== undefined ? { onState } : {}),
