@@ -39,7 +39,8 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   const tLoad = performance.now();
   const source = dataSourceFromFlags(values);
   const { raw, schema } = loadDataSource(source);
-  const job = jobFromFlags(values, schema, `sim-${Date.now().toString(36)}`);
+  // The job id seeds participants' local shuffles: derived from the seed, so a run is reproducible.
+  const job = jobFromFlags(values, schema, `simulate-${flagString(values, 'seed') ?? '42'}`);
   const parts = partitionRaw(raw, schema, partitionFromFlags(values, job.seed));
   const loadMs = performance.now() - tLoad;
   progress.note(`${parts.length} participants, ${raw.rows.length} rows from ${raw.source}`);

@@ -4,6 +4,7 @@
  * screened updates, aggregate with the strategy, evaluate, and stop by rule. Transport-agnostic: it
  * talks to participants through {@link ParticipantCaller}s, so simulation and deployment share it.
  */
+import { setMaxListeners } from 'node:events';
 import { EduFedError, ConfigError, toErrorInfo } from '../core/errors.js';
 import { mergeSummaries, metricsFromSummary, type EvalSummary, type Metrics } from '../core/metrics.js';
 import { seededRng, hashString, type Rng } from '../core/rng.js';
@@ -124,6 +125,8 @@ async function callAll(
   // With `enough`, the call closes as soon as that many accepted replies arrived: the rest are
   // cancelled and recorded as late, so a late reply can never enter a closed round.
   const controller = new AbortController();
+  // One listener per pending call: hundreds of participants are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   let accepted = 0;
   const closed = { value: false };
   return Promise.all(

@@ -130,7 +130,17 @@ export interface LedgerOptions {
   readonly busyTimeoutMs?: number;
   /** Clock in ms since the Unix epoch; default Date.now. */
   readonly now?: () => number;
+  /**
+   * Longest time a recorded message waits in memory before it is written, in ms (default 25).
+   * Queued messages are written in one transaction, before any read and on close; 0 writes each at once.
+   */
+  readonly flushMs?: number;
+  /** Receives errors of deferred writes (the entries stay queued and are retried); default: print to stderr. */
+  readonly onError?: (err: unknown) => void;
 }
+
+/** Queued messages that trigger a write without waiting for the flush delay. */
+const MAX_QUEUED = 512;
 
 interface MessageDbRow {
   id: number;
@@ -151,7 +161,9 @@ type Params = unknown[];
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /**
- * The participant's ledger (a file path, or ':memory:' for tests), WAL mode, synchronous writes.
+ * The participant's ledger (a file path, or ':memory:' for tests), WAL mode. Message records are
+ * queued and written together within `flushMs` (one commit per message would cost more than the
+ * message itself); every read, {@link ParticipantLedger.flush} and close write the queue first.
  * @throws DataError when the file cannot be opened, is not a database, or has a newer schema.
  */
 export class ParticipantLedger {
@@ -159,10 +171,19 @@ export class ParticipantLedger {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly insert: Database.Statement<Params>;
+  private readonly flushMs: number;
+  private readonly onError: (err: unknown) => void;
+  private queue: Params[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(path: string, options: LedgerOptions = {}) {
     const busy = options.busyTimeoutMs ?? 5000;
     if (!Number.isInteger(busy) || busy < 0) throw new ConfigError('busyTimeoutMs', `must be a non-negative integer, got ${busy}`);
+    this.flushMs = options.flushMs ?? 25;
+    if (!(this.flushMs >= 0 && Number.isFinite(this.flushMs))) throw new ConfigError('flushMs', `must be a non-negative number, got ${this.flushMs}`);
+    this.onError = options.onError ?? ((err: unknown): void => {
+      process.stderr.write(`edufed: participant ledger write failed (will retry): ${messageOf(err)}\n`);
+    });
     this.path = path;
     this.now = options.now ?? Date.now;
     try {
@@ -187,7 +208,7 @@ export class ParticipantLedger {
   }
 
   /**
-   * Appends one message's metadata.
+   * Appends one message's metadata (queued; written within `flushMs`).
    * @throws ConfigError for an unknown direction, a malformed SHA-256 or a negative size.
    */
   record(e: LedgerEntry): void {
@@ -195,7 +216,45 @@ export class ParticipantLedger {
     if (!HEX64.test(e.sha256)) throw new ConfigError('sha256', `expected 64 lower-case hex digits, got "${e.sha256.slice(0, 70)}"`);
     if (!Number.isSafeInteger(e.bytes) || e.bytes < 0) throw new ConfigError('bytes', `must be a non-negative integer, got ${e.bytes}`);
     const jobId = e.jobId === undefined || e.jobId === '' ? null : e.jobId;
-    this.insert.run(e.at ?? this.now(), e.direction, e.peer, e.kind, e.sender, e.receiver, jobId, e.round ?? null, e.bytes, e.sha256, e.correlationId ?? null);
+    this.queue.push([e.at ?? this.now(), e.direction, e.peer, e.kind, e.sender, e.receiver, jobId, e.round ?? null, e.bytes, e.sha256, e.correlationId ?? null]);
+    if (this.flushMs === 0 || this.queue.length >= MAX_QUEUED) {
+      this.flush();
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      try {
+        this.flush();
+      } catch (err) {
+        this.onError(err);
+      }
+    }, this.flushMs);
+  }
+
+  /**
+   * Writes the queued message records now, in one transaction; a failed write keeps them queued.
+   * @throws DataError when the database cannot be written.
+   */
+  flush(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.queue.length === 0 || !this.db.open) return;
+    const rows = this.queue;
+    try {
+      this.db.transaction(() => {
+        for (const r of rows) this.insert.run(...r);
+      })();
+    } catch (err) {
+      throw new DataError({ file: this.path }, `cannot write ${rows.length} message records to the participant ledger: ${messageOf(err)}`, { cause: err });
+    }
+    this.queue = [];
+  }
+
+  /** Number of message records waiting to be written. */
+  get pending(): number {
+    return this.queue.length;
   }
 
   /**
@@ -219,6 +278,7 @@ export class ParticipantLedger {
 
   /** Messages matching `filter`, oldest first. @throws ConfigError for a limit that is not a positive integer. */
   entries(filter: LedgerFilter = {}): LedgerRow[] {
+    this.flush();
     const conds: string[] = [];
     const args: unknown[] = [];
     const add = (cond: string, v: unknown): void => {
@@ -254,6 +314,7 @@ export class ParticipantLedger {
 
   /** Totals by direction and kind, jobs seen, decisions on offered jobs, and the time span. */
   summary(): LedgerSummary {
+    this.flush();
     type KindRow = { kind: string; direction: string; count: number; bytes: number };
     const byKind = this.db
       .prepare<[], KindRow>('SELECT kind, direction, COUNT(*) AS count, SUM(size_bytes) AS bytes FROM messages GROUP BY kind, direction ORDER BY kind, direction')
@@ -284,9 +345,14 @@ export class ParticipantLedger {
     };
   }
 
-  /** Closes the database; the ledger must not be used afterwards. */
+  /** Writes the queued records and closes the database; the ledger must not be used afterwards. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      this.flush();
+    } finally {
+      this.db.close();
+    }
   }
 }
 

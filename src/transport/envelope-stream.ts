@@ -2,11 +2,35 @@
  * Envelopes over a gRPC stream of frames, shared by both ends: the sender encodes, enforces the
  * size cap, numbers and chunks each envelope and writes the frames in order while honouring the
  * stream's back-pressure; the receiver reassembles and decodes, refusing anything out of sequence.
+ *
+ * The sender never holds the event loop for long: sending checks and plans an envelope at once but
+ * builds its frames lazily, at most {@link TICK_BUDGET_BYTES} per turn of the event loop across all
+ * senders, so a coordinator broadcasting a large model to many participants keeps answering
+ * HTTP/2 keepalive pings. Both sides hash each envelope's bytes chunk by chunk, as sent or received,
+ * so the audit record's SHA-256 covers exactly the wire bytes without another pass over a copy.
  */
-import { messageRecord, type AuditSink } from './audit.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import { createHash, type Hash } from 'node:crypto';
+import type { AuditSink, MessageRecord } from './audit.js';
+import { decodeEnvelope, encodeEnvelopeParts, firstTensorDataOffset, type Envelope } from './envelope.js';
 import { TransportError } from './errors.js';
-import { decodeFrame, encodeFrame, FrameAssembler, splitIntoFrames, type Frame } from './frame.js';
+import { decodeFrame, FrameAssembler, FrameSplitter } from './frame.js';
+
+/** Frame bytes all senders together build in one turn of the event loop before yielding. */
+export const TICK_BUDGET_BYTES = 4 << 20;
+
+let spentThisTick = 0;
+let resetScheduled = false;
+
+function spend(bytes: number): void {
+  spentThisTick += bytes;
+  if (!resetScheduled) {
+    resetScheduled = true;
+    setImmediate(() => {
+      resetScheduled = false;
+      spentThisTick = 0;
+    });
+  }
+}
 
 /** The part of a gRPC duplex stream the sender writes to. */
 export interface FrameSink {
@@ -14,12 +38,35 @@ export interface FrameSink {
   once(event: 'drain', listener: () => void): unknown;
 }
 
+interface Outgoing {
+  readonly envelope: Envelope;
+  readonly frames: FrameSplitter;
+  readonly hash: Hash | undefined;
+  readonly byteLength: number;
+}
+
+function record(direction: 'sent' | 'received', peer: string, e: Envelope, bytes: number, hash: Hash): MessageRecord {
+  return {
+    direction,
+    peer,
+    kind: e.kind,
+    correlationId: e.correlationId,
+    sender: e.sender,
+    receiver: e.receiver,
+    jobId: e.jobId,
+    round: e.round,
+    bytes,
+    sha256: hash.digest('hex'),
+    at: Date.now(),
+  };
+}
+
 /** Writes envelopes to one stream. */
 export class EnvelopeSender {
   private nextMessageId = 1;
-  private readonly queue: Frame[][] = [];
-  private frameIndex = 0;
+  private readonly queue: Outgoing[] = [];
   private blocked = false;
+  private scheduled = false;
   private closed = false;
 
   constructor(
@@ -31,32 +78,58 @@ export class EnvelopeSender {
   ) {}
 
   /**
-   * Encodes and queues an envelope; frames go out in order as the stream accepts them.
+   * Checks and queues an envelope; its frames are built and go out in order as the stream accepts
+   * them and the event loop has time. Its tensors must not be mutated afterwards (see `Tensor.data`).
    * @throws TransportError: `closed` after {@link close}; `too-large` above the cap; `protocol`
    *   for an envelope that cannot be encoded.
    */
   send(e: Envelope): void {
     if (this.closed) throw new TransportError('closed', `the stream to ${this.peer} is closed`);
-    const bytes = encodeEnvelope(e);
-    if (bytes.length > this.maxEnvelopeBytes) {
-      throw new TransportError('too-large', `envelope "${e.kind}" to ${this.peer} is ${bytes.length} bytes, above the maximum of ${this.maxEnvelopeBytes}`);
+    const encoded = encodeEnvelopeParts(e);
+    if (encoded.byteLength > this.maxEnvelopeBytes) {
+      throw new TransportError(
+        'too-large',
+        `envelope "${e.kind}" to ${this.peer} is ${encoded.byteLength} bytes, above the maximum of ${this.maxEnvelopeBytes}`,
+      );
     }
-    this.audit?.(messageRecord('sent', this.peer, e, bytes));
-    this.queue.push(splitIntoFrames(this.nextMessageId++, bytes, this.chunkBytes));
+    this.queue.push({
+      envelope: e,
+      frames: new FrameSplitter(this.nextMessageId++, encoded.byteLength, encoded.parts, this.chunkBytes),
+      hash: this.audit !== undefined ? createHash('sha256') : undefined,
+      byteLength: encoded.byteLength,
+    });
     this.pump();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {
     while (!this.blocked && !this.closed) {
-      const frames = this.queue[0];
-      if (frames === undefined) return;
-      const frame = frames[this.frameIndex++];
-      if (frame === undefined) {
+      const item = this.queue[0];
+      if (item === undefined) return;
+      if (spentThisTick >= TICK_BUDGET_BYTES) {
+        this.schedule();
+        return;
+      }
+      const next = item.frames.next();
+      if (next === undefined) {
         this.queue.shift();
-        this.frameIndex = 0;
         continue;
       }
-      if (!this.sink.write(encodeFrame(frame))) {
+      spend(next.frame.length);
+      item.hash?.update(next.payload);
+      if (next.last) {
+        this.queue.shift();
+        if (item.hash !== undefined) this.audit?.(record('sent', this.peer, item.envelope, item.byteLength, item.hash));
+      }
+      if (!this.sink.write(next.frame)) {
         this.blocked = true;
         this.sink.once('drain', () => {
           this.blocked = false;
@@ -76,13 +149,14 @@ export class EnvelopeSender {
 /** Reads envelopes from one stream. */
 export class EnvelopeReceiver {
   private readonly assembler: FrameAssembler;
+  private hash: Hash | undefined;
 
   constructor(
     maxEnvelopeBytes: number,
     private readonly peer: string,
     private readonly audit: AuditSink | undefined,
   ) {
-    this.assembler = new FrameAssembler(maxEnvelopeBytes, peer);
+    this.assembler = new FrameAssembler(maxEnvelopeBytes, peer, firstTensorDataOffset);
   }
 
   /**
@@ -90,10 +164,18 @@ export class EnvelopeReceiver {
    * @throws TransportError (`protocol`, `too-large`) for a bad frame or envelope.
    */
   push(message: Buffer): Envelope | undefined {
-    const bytes = this.assembler.push(decodeFrame(message));
+    const frame = decodeFrame(message);
+    const bytes = this.assembler.push(frame);
+    if (this.audit !== undefined) {
+      // The assembler accepted the frame, so it continues (or starts) the envelope in order.
+      if (frame.chunkIndex === 0) this.hash = createHash('sha256');
+      this.hash?.update(frame.payload);
+    }
     if (bytes === undefined) return undefined;
     const e = decodeEnvelope(bytes);
-    this.audit?.(messageRecord('received', this.peer, e, bytes));
+    const hash = this.hash;
+    this.hash = undefined;
+    if (hash !== undefined) this.audit?.(record('received', this.peer, e, bytes.length, hash));
     return e;
   }
 }

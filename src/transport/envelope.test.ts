@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeEnvelope, encodeEnvelope, type Envelope, type Tensor } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope, encodeEnvelopeParts, firstTensorDataOffset, type Envelope, type Tensor } from './envelope.js';
 import { TransportError } from './errors.js';
 import { ProtoWriter, utf8 } from './protobuf-wire.js';
 
@@ -178,5 +178,30 @@ describe('encodeEnvelope / decodeEnvelope', () => {
     withUnknown.set(unknown, 0);
     withUnknown.set(known, unknown.length);
     assert.deepStrictEqual(decodeEnvelope(withUnknown), decodeEnvelope(known));
+  });
+});
+
+describe('encodeEnvelopeParts / firstTensorDataOffset', () => {
+  it('encodes to parts whose concatenation is the envelope, tensor data as a view of the caller\'s array', () => {
+    fc.assert(
+      fc.property(envelopeArb, (e) => {
+        const { byteLength, parts } = encodeEnvelopeParts(e);
+        const joined = Uint8Array.from(parts.flatMap((p) => [...p]));
+        assert.equal(byteLength, joined.length);
+        assert.deepEqual([...joined], [...encodeEnvelope(e)]);
+      }),
+    );
+    const data = new Float32Array([1, 2, 3]);
+    const { parts } = encodeEnvelopeParts({ ...base, tensors: [{ name: 'w', shape: [3], data }] });
+    assert.ok(parts.some((p) => p.buffer === data.buffer), 'the tensor bytes were copied');
+  });
+
+  it('finds the first tensor\'s data in a prefix of the encoding, and gives no hint for a prefix too short', () => {
+    const data = new Float32Array([1.5, -2, 3]);
+    const bytes = encodeEnvelope({ ...base, tensors: [{ name: 'w', shape: [3], data }] });
+    const offset = firstTensorDataOffset(bytes.subarray(0, bytes.length - 6));
+    assert.ok(offset !== undefined);
+    assert.deepEqual([...new Float32Array(bytes.slice(offset, offset + 12).buffer)], [...data]);
+    assert.equal(firstTensorDataOffset(bytes.subarray(0, 5)), undefined);
   });
 });

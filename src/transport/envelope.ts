@@ -14,6 +14,11 @@ import { lenFieldSize, ProtoReader, ProtoWriter, tagSize, utf8, varintSize, WIRE
 export interface Tensor {
   name: string;
   shape: readonly number[];
+  /**
+   * The values. Once handed to a link a tensor must not be mutated: its bytes are read when its
+   * frames are written, possibly after `request` returned, and one array may be shared by every
+   * request of a broadcast (the coordinator's global models are immutable; strategies return new arrays).
+   */
   data: Float32Array;
 }
 
@@ -128,24 +133,42 @@ function planTensor(t: Tensor, index: number): TensorPlan {
   return { name, shape: t.shape, shapeBytes, data: t.data, size };
 }
 
-function writeFloat32LE(w: ProtoWriter, data: Float32Array): void {
-  if (LITTLE_ENDIAN_HOST) {
-    w.raw(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    return;
-  }
+// Big-endian hosts only: the little-endian bytes of each tensor, converted once however many
+// participants it is broadcast to. Sound because sent tensors are never mutated (see Tensor.data).
+const swappedBytes = new WeakMap<Float32Array, Uint8Array>();
+
+/** The little-endian float32 bytes of `data`: a view on little-endian hosts, a cached conversion otherwise. */
+function float32LEBytes(data: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const cached = swappedBytes.get(data);
+  if (cached !== undefined) return cached;
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
-  w.raw(out);
+  swappedBytes.set(data, out);
+  return out;
 }
 
 /**
- * Encodes an envelope into the `Envelope` message of `edufed.proto`.
+ * An envelope encoded as byte ranges whose concatenation is the `Envelope` message: the field
+ * headers live in one small buffer, and each tensor's data is a view of the caller's Float32Array
+ * (little-endian hosts), so nothing large is copied until the bytes are framed.
+ */
+export interface EncodedEnvelope {
+  /** Total size of the encoded envelope in bytes. */
+  readonly byteLength: number;
+  /** The encoded bytes, in order; tensor data as views, not copies. */
+  readonly parts: readonly Uint8Array[];
+}
+
+/**
+ * Encodes an envelope into the `Envelope` message of `edufed.proto` without copying tensor data.
+ * The parts alias the tensors, which must not be mutated until every part has been consumed.
  * @throws TransportError (`protocol`) for an envelope that would not decode to itself: a non-string
  *   or oversized id, a round that is not a uint32, a header JSON cannot carry, a tensor whose shape
  *   and data disagree.
  */
-export function encodeEnvelope(e: Envelope): Uint8Array {
+export function encodeEnvelopeParts(e: Envelope): EncodedEnvelope {
   const kind = shortString(e.kind, 'kind');
   if (kind.length === 0) throw new TransportError('protocol', 'kind: must not be empty');
   const correlationId = shortString(e.correlationId, 'correlationId');
@@ -159,7 +182,7 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
   if (!Array.isArray(e.tensors)) throw new TransportError('protocol', 'tensors: expected an array');
   const plans = e.tensors.map(planTensor);
 
-  let size = lenFieldSize(ENV_KIND, kind.length);
+  let metaSize = lenFieldSize(ENV_KIND, kind.length);
   for (const [field, bytes] of [
     [ENV_CORRELATION_ID, correlationId],
     [ENV_SENDER, sender],
@@ -167,12 +190,17 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
     [ENV_JOB_ID, jobId],
     [ENV_HEADER_JSON, header],
   ] as const) {
-    if (bytes.length > 0) size += lenFieldSize(field, bytes.length);
+    if (bytes.length > 0) metaSize += lenFieldSize(field, bytes.length);
   }
-  if (e.round !== 0) size += tagSize(ENV_ROUND) + varintSize(e.round);
-  for (const p of plans) size += lenFieldSize(ENV_TENSORS, p.size);
+  if (e.round !== 0) metaSize += tagSize(ENV_ROUND) + varintSize(e.round);
+  let byteLength = metaSize;
+  for (const p of plans) {
+    byteLength += lenFieldSize(ENV_TENSORS, p.size);
+    metaSize += tagSize(ENV_TENSORS) + varintSize(p.size) + p.size - p.data.byteLength;
+  }
 
-  const w = new ProtoWriter(size);
+  // Every field header goes into one buffer; each tensor's data sits as a view between its slices.
+  const w = new ProtoWriter(metaSize);
   w.bytesField(ENV_KIND, kind);
   w.bytesField(ENV_CORRELATION_ID, correlationId);
   w.bytesField(ENV_SENDER, sender);
@@ -180,6 +208,8 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
   w.bytesField(ENV_JOB_ID, jobId);
   w.uintField(ENV_ROUND, e.round);
   w.bytesField(ENV_HEADER_JSON, header);
+  const parts: Uint8Array[] = [];
+  let sliceStart = 0;
   for (const p of plans) {
     w.tag(ENV_TENSORS, WIRE_LEN);
     w.varint(p.size);
@@ -192,11 +222,30 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
     }
     if (p.data.length > 0) {
       w.tag(TENSOR_DATA, WIRE_LEN);
-      w.varint(p.data.length * 4);
-      writeFloat32LE(w, p.data);
+      w.varint(p.data.byteLength);
+      parts.push(w.bytes.subarray(sliceStart, w.position));
+      sliceStart = w.position;
+      parts.push(float32LEBytes(p.data));
     }
   }
-  return w.finish();
+  const meta = w.finish();
+  if (sliceStart < meta.length) parts.push(meta.subarray(sliceStart));
+  return { byteLength, parts };
+}
+
+/**
+ * Encodes an envelope into the `Envelope` message of `edufed.proto`, as one buffer.
+ * @throws TransportError (`protocol`) as {@link encodeEnvelopeParts}.
+ */
+export function encodeEnvelope(e: Envelope): Uint8Array {
+  const { byteLength, parts } = encodeEnvelopeParts(e);
+  const out = Buffer.allocUnsafeSlow(byteLength);
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.length;
+  }
+  return out;
 }
 
 function readFloat32LE(raw: Uint8Array): Float32Array {
@@ -259,6 +308,38 @@ function decodeTensor(bytes: Uint8Array, index: number): Tensor {
     r.fail(`"${name}": shape [${shape.join(', ')}] has ${elements} elements but data holds ${data.length / 4}`);
   }
   return { name, shape, data: readFloat32LE(data) };
+}
+
+/**
+ * Offset of the first tensor's data inside an encoded envelope, judged from its first bytes alone;
+ * undefined when they do not reach it. A hint for aligning the reassembly buffer: never throws.
+ */
+export function firstTensorDataOffset(prefix: Uint8Array): number | undefined {
+  try {
+    const r = new ProtoReader(prefix, 'envelope prefix');
+    while (!r.done) {
+      const tag = r.tag();
+      if (tag.field !== ENV_TENSORS || tag.wire !== WIRE_LEN) {
+        r.skip(tag);
+        continue;
+      }
+      r.varint();
+      const start = r.offset;
+      const t = new ProtoReader(prefix.subarray(start), 'tensor prefix');
+      while (!t.done) {
+        const inner = t.tag();
+        if (inner.field === TENSOR_DATA && inner.wire === WIRE_LEN) {
+          t.varint();
+          return start + t.offset;
+        }
+        t.skip(inner);
+      }
+      return undefined;
+    }
+  } catch {
+    // Truncated prefix (or garbage the decoder will refuse later): no hint.
+  }
+  return undefined;
 }
 
 function parseHeader(text: string): unknown {

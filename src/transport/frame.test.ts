@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TransportError } from './errors.js';
-import { decodeFrame, encodeFrame, FrameAssembler, splitIntoFrames, type Frame } from './frame.js';
+import { decodeFrame, encodeFrame, FrameAssembler, FrameSplitter, splitIntoFrames, type Frame } from './frame.js';
 
 function bytes(n: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 7) % 256);
@@ -125,5 +125,29 @@ describe('splitIntoFrames / FrameAssembler', () => {
     assert.equal(frames.length, 1);
     const out = new FrameAssembler(100, 'p1').push(decodeFrame(encodeFrame(frames[0] as Frame)));
     assert.equal(out?.length, 0);
+  });
+});
+
+describe('FrameSplitter', () => {
+  it('builds from scattered parts exactly the frames that splitting the joined bytes builds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 6 }), fc.integer({ min: 1, max: 50 }), (parts, chunk) => {
+        const joined = Uint8Array.from(parts.flatMap((p) => [...p]));
+        const splitter = new FrameSplitter(7, joined.length, parts, chunk);
+        const built: Buffer[] = [];
+        for (let f = splitter.next(); f !== undefined; f = splitter.next()) built.push(f.frame);
+        const expected = splitIntoFrames(7, joined, chunk).map((f) => encodeFrame(f));
+        assert.deepEqual(built.map((b) => [...b]), expected.map((b) => [...b]));
+      }),
+    );
+  });
+
+  it('puts the hinted offset of a reassembled envelope on a 4-byte boundary', () => {
+    const frames = splitIntoFrames(1, bytes(30), 10);
+    const assembler = new FrameAssembler(100, 'p1', () => 5);
+    let out: Uint8Array | undefined;
+    for (const f of frames) out = assembler.push(decodeFrame(encodeFrame(f)));
+    assert.deepEqual(out !== undefined ? [...out] : undefined, [...bytes(30)]);
+    assert.equal(((out?.byteOffset ?? 1) + 5) % 4, 0);
   });
 });

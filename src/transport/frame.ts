@@ -117,6 +117,86 @@ export function splitIntoFrames(messageId: number, bytes: Uint8Array, chunkBytes
   return frames;
 }
 
+/** One encoded frame, and the view of its payload inside it (for hashing exactly what was sent). */
+export interface EncodedFrame {
+  readonly frame: Buffer;
+  readonly payload: Uint8Array;
+  /** True for the envelope's last chunk. */
+  readonly last: boolean;
+}
+
+/**
+ * Encodes the frames of one envelope one at a time, straight from its parts (see
+ * `encodeEnvelopeParts`): each payload byte is copied once, into its frame, and a frame is only
+ * built when the stream can take it. The parts must stay unmodified until the last frame is built.
+ */
+export class FrameSplitter {
+  /** Number of frames this envelope needs. */
+  readonly chunkCount: number;
+  private chunkIndex = 0;
+  private partIndex = 0;
+  private partOffset = 0;
+  private remaining: number;
+
+  /** @throws TransportError (`protocol`) for a chunk size that is not a positive integer. */
+  constructor(
+    private readonly messageId: number,
+    private readonly totalBytes: number,
+    private readonly parts: readonly Uint8Array[],
+    private readonly chunkBytes: number,
+  ) {
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 1) {
+      throw new TransportError('protocol', `chunkBytes: ${chunkBytes} must be a positive integer`);
+    }
+    this.chunkCount = Math.max(1, Math.ceil(totalBytes / chunkBytes));
+    this.remaining = totalBytes;
+  }
+
+  /** True once every frame has been built. */
+  get done(): boolean {
+    return this.chunkIndex >= this.chunkCount;
+  }
+
+  /** Builds the next frame, or returns undefined after the last one. */
+  next(): EncodedFrame | undefined {
+    if (this.done) return undefined;
+    const length = Math.min(this.chunkBytes, this.remaining);
+    const headSize =
+      uintSize(F_MESSAGE_ID, this.messageId) +
+      uintSize(F_CHUNK_INDEX, this.chunkIndex) +
+      uintSize(F_CHUNK_COUNT, this.chunkCount) +
+      uintSize(F_TOTAL_BYTES, this.totalBytes) +
+      (length > 0 ? tagSize(F_PAYLOAD) + varintSize(length) : 0);
+    const w = new ProtoWriter(headSize + length);
+    w.uintField(F_MESSAGE_ID, this.messageId);
+    w.uintField(F_CHUNK_INDEX, this.chunkIndex);
+    w.uintField(F_CHUNK_COUNT, this.chunkCount);
+    w.uintField(F_TOTAL_BYTES, this.totalBytes);
+    if (length > 0) {
+      w.tag(F_PAYLOAD, WIRE_LEN);
+      w.varint(length);
+    }
+    let need = length;
+    while (need > 0) {
+      const part = this.parts[this.partIndex];
+      if (part === undefined) throw new TransportError('protocol', `internal framing error: parts hold fewer than ${this.totalBytes} bytes`);
+      const take = Math.min(need, part.length - this.partOffset);
+      w.raw(take === part.length ? part : part.subarray(this.partOffset, this.partOffset + take));
+      need -= take;
+      this.partOffset += take;
+      if (this.partOffset === part.length) {
+        this.partIndex++;
+        this.partOffset = 0;
+      }
+    }
+    const out = w.finish();
+    this.remaining -= length;
+    this.chunkIndex++;
+    const frame = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    return { frame, payload: frame.subarray(headSize), last: this.done };
+  }
+}
+
 interface Partial {
   readonly messageId: number;
   readonly chunkCount: number;
@@ -134,10 +214,13 @@ export class FrameAssembler {
   /**
    * @param maxEnvelopeBytes largest envelope accepted, in bytes.
    * @param peer names the other side in error messages.
+   * @param alignHint given an envelope's first chunk, the offset of the bytes that should start at a
+   *   4-byte boundary of the reassembly buffer (e.g. the first tensor's data), so they decode without a copy.
    */
   constructor(
     private readonly maxEnvelopeBytes: number,
     private readonly peer: string,
+    private readonly alignHint?: (firstChunk: Uint8Array) => number | undefined,
   ) {}
 
   private fail(reason: 'protocol' | 'too-large', message: string): never {
@@ -183,12 +266,14 @@ export class FrameAssembler {
       }
       return f.payload;
     }
+    // A fresh unpooled buffer (byteOffset 0), shifted by up to 3 bytes so the hinted offset is aligned.
+    const hint = this.alignHint?.(f.payload);
+    const pad = hint === undefined ? 0 : (4 - (hint % 4)) % 4;
     const p: Partial = {
       messageId: f.messageId,
       chunkCount: f.chunkCount,
       totalBytes: f.totalBytes,
-      // A fresh unpooled buffer: byteOffset 0 keeps float32 tensors aligned so they decode without a copy.
-      buffer: Buffer.allocUnsafeSlow(f.totalBytes),
+      buffer: Buffer.allocUnsafeSlow(f.totalBytes + pad).subarray(pad),
       nextIndex: 0,
       filled: 0,
     };

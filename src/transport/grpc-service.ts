@@ -37,8 +37,12 @@ export const federationService: ServiceDefinition = { Connect: connectMethod };
 export const DEFAULT_MAX_FRAME_BYTES = 4 << 20;
 /** Default interval between HTTP/2 keepalive pings. */
 export const DEFAULT_KEEPALIVE_MS = 2_000;
-/** Default time to wait for a ping's answer before declaring the peer dead. */
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 3_000;
+/**
+ * Default time to wait for a ping's answer before declaring the peer dead. Tolerant of a peer whose
+ * event loop is busy for a few seconds (decoding, aggregating, training), while a dead peer is still
+ * noticed within {@link DEFAULT_KEEPALIVE_MS} + this = 10 s.
+ */
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 8_000;
 
 /** Link tuning shared by both ends. */
 export interface LinkTuning {
@@ -50,7 +54,7 @@ export interface LinkTuning {
   readonly maxEnvelopeBytes?: number;
   /** Keepalive ping interval in ms (default 2000). */
   readonly keepaliveMs?: number;
-  /** Keepalive ping timeout in ms (default 3000): a dead peer is noticed within keepaliveMs + this. */
+  /** Keepalive ping timeout in ms (default 8000): a dead peer is noticed within keepaliveMs + this. */
   readonly keepaliveTimeoutMs?: number;
 }
 

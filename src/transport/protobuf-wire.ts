@@ -66,6 +66,11 @@ export class ProtoWriter {
     this.bytes = Buffer.allocUnsafeSlow(size);
   }
 
+  /** Number of bytes written so far. */
+  get position(): number {
+    return this.pos;
+  }
+
   /** Appends a varint. */
   varint(n: number): void {
     let v = n;
