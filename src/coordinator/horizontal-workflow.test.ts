@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../core/rng.js';
+import { mergeSummaries, metricsFromSummary, summarize } from '../core/metrics.js';
 import type { Schema } from '../data/schema.js';
 import type { RawTable } from '../data/table.js';
 import type { ParticipantCaller } from '../federation/horizontal/caller.js';
@@ -126,13 +127,15 @@ test('a participant joining between rounds is set up and trains from the next ro
   const callers = new Map<string, ParticipantCaller>();
   const add = (p: HorizontalParticipant): void => void callers.set(p.id, (req) => p.handle('job-1', req));
   ps.slice(0, 3).forEach(add);
+  // Round 1 completes (its model is evaluated) during round 2's requests; p3 then joins from round 3.
   const result = await runHorizontalJob(job({ rounds: 3 }), () => callers, {
     onRoundComplete: (record) => {
       if (record.round === 1) add(ps[3] as HorizontalParticipant);
     },
   });
   assert.deepEqual(result.rounds[0]?.received, ['p0', 'p1', 'p2']);
-  assert.deepEqual(result.rounds[1]?.received, ['p0', 'p1', 'p2', 'p3']);
+  assert.deepEqual(result.rounds[1]?.received, ['p0', 'p1', 'p2']);
+  assert.deepEqual(result.rounds[2]?.received, ['p0', 'p1', 'p2', 'p3']);
 });
 
 test('stopping by target metric ends the job early with the reason', async () => {
@@ -174,4 +177,20 @@ test('a participant that never answers is dropped at the round deadline, in simu
   const sim = await simulateHorizontal(job({ rounds: 1, roundTimeoutMs: 200 }), parts, { compare: false, wrapCaller: wrap });
   assert.deepEqual(sim.job.rounds[0]?.received, ['p0', 'p2', 'p3']);
   assert.match(sim.job.rounds[0]?.dropped[0]?.reason ?? '', /no reply within 200 ms/);
+});
+
+test('each round\'s model is evaluated inside the next round\'s train request: one message per participant per round, same metrics as a separate evaluation', async () => {
+  const steps: string[] = [];
+  const wrap = (id: string, call: ParticipantCaller): ParticipantCaller => async (req, opts) => {
+    if (id === 'p0') steps.push(req.step === 'train' ? `train${req.payload.evaluate === true ? '+eval' : ''}` : req.step);
+    return call(req, opts);
+  };
+  const sim = await simulateHorizontal(job({ rounds: 3 }), parts, { compare: false, wrapCaller: wrap });
+  assert.deepEqual(steps, ['stats', 'setup', 'train', 'train+eval', 'train+eval', 'evaluate', 'finish']);
+  // The last round's metric equals an independent evaluation of the final model on every test split.
+  const summaries = sim.participants.map((p) => {
+    const { model, test } = p.localData('job-1');
+    return summarize(model.predict(sim.job.params, test.x, test.n), test.y, test.n, 2);
+  });
+  assert.deepEqual(sim.job.rounds[2]?.metrics, metricsFromSummary(mergeSummaries(summaries)));
 });

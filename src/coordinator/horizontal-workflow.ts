@@ -33,7 +33,10 @@ export interface RoundRecord {
   readonly selected: readonly string[];
   readonly received: readonly string[];
   readonly dropped: readonly Dropped[];
-  /** Weighted metrics of the new global model on participants' local test splits. */
+  /**
+   * Weighted metrics of this round's new global model on participants' local test splits, evaluated at
+   * the start of the next round's train request (or by a final evaluate request).
+   */
   readonly metrics: Metrics;
   /** Mean local training loss, weighted by examples. */
   readonly trainLoss: number;
@@ -43,7 +46,10 @@ export interface RoundRecord {
   readonly aggregateMs: number;
   /** Time from sending the train requests to the last accepted reply. */
   readonly trainPhaseMs: number;
-  /** Time of the evaluation requests. */
+  /**
+   * Time of evaluation-only requests for this round's model (after the last round); 0 when the model
+   * was evaluated inside the next round's train requests.
+   */
   readonly evaluatePhaseMs: number;
 }
 
@@ -264,6 +270,40 @@ export async function runHorizontalJob(
   emit({ type: 'phase', phase: 'training', detail: `${config.strategy.name}, up to ${config.rounds} rounds` });
   let stopReason = 'max rounds';
   const seen = new Set<string>();
+  /**
+   * A round aggregated but not yet evaluated. Its global model is evaluated by the participants at
+   * the start of the next round's train request (one message instead of two per round), or by an
+   * evaluate request after the last round. The round counts as completed (checkpointed, reported,
+   * checked against the stopping rule) once its metrics are in.
+   */
+  let pending: Omit<RoundRecord, 'metrics' | 'evaluatePhaseMs'> | undefined;
+
+  /** Completes the pending round with its metrics; true when the stopping rule says stop. */
+  async function complete(summaries: readonly EvalSummary[], evaluatePhaseMs: number): Promise<boolean> {
+    if (pending === undefined) return false;
+    const metrics = summaries.length > 0 ? metricsFromSummary(mergeSummaries(summaries)) : { n: 0, accuracy: NaN, auc: NaN, f1: NaN, logLoss: NaN };
+    const record: RoundRecord = { ...pending, metrics, evaluatePhaseMs };
+    pending = undefined;
+    history.push(record);
+    if (hooks.onRoundComplete !== undefined) await hooks.onRoundComplete(record, params, strategy, encoder);
+    emit({ type: 'round', record, maxRounds: config.rounds });
+    const verdict = rule.check(history.map((h) => ({ round: h.round, metrics: { ...h.metrics } })));
+    if (verdict.stop) stopReason = verdict.reason ?? 'stopping rule';
+    return verdict.stop;
+  }
+
+  function evaluationsOf(settled: readonly Settled[], evaluated: number): EvalSummary[] {
+    const out: EvalSummary[] = [];
+    for (const r of settled) {
+      if (!('reply' in r)) continue;
+      const reply = r.reply;
+      if (reply.step === 'evaluate-result' && reply.payload.round === evaluated) out.push(reply.payload.summary);
+      if (reply.step === 'train-result' && reply.payload.round === evaluated + 1 && reply.payload.summary !== undefined) out.push(reply.payload.summary);
+    }
+    return out;
+  }
+
+  let stopped = false;
   for (; round <= config.rounds; round++) {
     const t0 = performance.now();
     const callers = participants();
@@ -276,16 +316,27 @@ export async function runHorizontalJob(
     const rng: Rng = seededRng(hashString(`${config.seed}|${config.jobId}|select|${round}`));
     const plan = strategy.configureTrain(round, available, rng);
     const global = params;
-    const tTrain = performance.now();
+    const evaluate = pending !== undefined;
     const waitFor = Math.max(minParticipants, Math.ceil((config.waitFraction ?? 1) * plan.selected.length));
-    const replies = await callAll(
-      callers,
-      plan.selected,
-      () => ({ step: 'train', from: 'coordinator', to: 'participant', payload: { round, params: global, instructions: plan.instructions } }),
-      timeoutMs,
-      round,
-      waitFor < plan.selected.length ? { count: waitFor, accept: (r) => 'reply' in r && r.reply.step === 'train-result' } : undefined,
-    );
+    // Participants not selected to train still evaluate the previous round's model.
+    const evalOnly = evaluate ? available.filter((id) => !plan.selected.includes(id)) : [];
+    const [replies, evalReplies] = await Promise.all([
+      callAll(
+        callers,
+        plan.selected,
+        () => ({ step: 'train', from: 'coordinator', to: 'participant', payload: { round, params: global, instructions: plan.instructions, evaluate } }),
+        timeoutMs,
+        round,
+        waitFor < plan.selected.length ? { count: waitFor, accept: (r) => 'reply' in r && r.reply.step === 'train-result' } : undefined,
+      ),
+      callAll(callers, evalOnly, () => ({ step: 'evaluate', from: 'coordinator', to: 'participant', payload: { round: round - 1, params: global } }), timeoutMs, round - 1),
+    ]);
+    const trainPhaseMs = performance.now() - t0;
+    if (evaluate && (await complete(evaluationsOf([...replies, ...evalReplies], round - 1), 0))) {
+      // This round's training is discarded: the job ends with the model the rule stopped on.
+      stopped = true;
+      break;
+    }
     const updates: ClientUpdate[] = [];
     const dropped: Dropped[] = [];
     let lossSum = 0;
@@ -316,46 +367,30 @@ export async function runHorizontalJob(
         (dropped.length > 0 ? `; dropped: ${dropped.map((d) => `${d.participantId} (${d.reason})`).join('; ')}` : ''));
     }
     const ta = performance.now();
-    const trainPhaseMs = ta - tTrain;
     params = strategy.aggregateTrain(round, global, updates);
     const aggregateMs = performance.now() - ta;
-    const nTrain = updates.reduce((s, u) => s + u.numExamples, 0);
-
-    const tEval = performance.now();
-    const evals = await callAll(
-      callers,
-      available,
-      () => ({ step: 'evaluate', from: 'coordinator', to: 'participant', payload: { round, params } }),
-      timeoutMs,
-      round,
-    );
-    const evaluatePhaseMs = performance.now() - tEval;
-    const summaries: EvalSummary[] = [];
-    for (const r of evals) {
-      if ('reply' in r && r.reply.step === 'evaluate-result' && r.reply.payload.round === round) summaries.push(r.reply.payload.summary);
-    }
-    const metrics = summaries.length > 0 ? metricsFromSummary(mergeSummaries(summaries)) : { n: 0, accuracy: NaN, auc: NaN, f1: NaN, logLoss: NaN };
-    const record: RoundRecord = {
+    const nTrain = updates.reduce((sum, u) => sum + u.numExamples, 0);
+    pending = {
       round,
       selected: plan.selected,
       received: updates.map((u) => u.participantId),
       dropped,
-      metrics,
       trainLoss: lossSum / nTrain,
       wallMs: performance.now() - t0,
       maxTrainMs,
       aggregateMs,
       trainPhaseMs,
-      evaluatePhaseMs,
     };
-    history.push(record);
-    if (hooks.onRoundComplete !== undefined) await hooks.onRoundComplete(record, params, strategy, encoder);
-    emit({ type: 'round', record, maxRounds: config.rounds });
-    const verdict = rule.check(history.map((h) => ({ round: h.round, metrics: { ...h.metrics } })));
-    if (verdict.stop) {
-      stopReason = verdict.reason ?? 'stopping rule';
-      break;
-    }
+  }
+  if (!stopped && pending !== undefined) {
+    // The last round's model has no next round to be evaluated in.
+    const tEval = performance.now();
+    const callers = participants();
+    const last = pending.round;
+    const evals = await callAll(callers, [...callers.keys()].filter((id) => ready.has(id)).sort(), () => ({
+      step: 'evaluate', from: 'coordinator', to: 'participant', payload: { round: last, params },
+    }), timeoutMs, last);
+    await complete(evaluationsOf(evals, last), performance.now() - tEval);
   }
   const finalRound = history.length > 0 ? (history[history.length - 1]?.round ?? 0) : 0;
   const callers = participants();

@@ -5,7 +5,7 @@
  */
 import { DataError, EduFedError, toErrorInfo } from '../core/errors.js';
 import { hashString, seededRng } from '../core/rng.js';
-import { summarize } from '../core/metrics.js';
+import { summarize, type EvalSummary } from '../core/metrics.js';
 import { encode, localStats, type EncoderSpec } from '../data/encoder.js';
 import { stratifiedSplit } from '../data/split.js';
 import type { RawTable, Table } from '../data/table.js';
@@ -139,6 +139,8 @@ export class HorizontalParticipant {
     if (params.length !== model.numParams) {
       throw new EduFedError('PROTOCOL', `round ${round}: global model has ${params.length} parameters, expected ${model.numParams}`);
     }
+    // The received model is the previous round's global model: evaluate it before training changes anything local.
+    const summary = req.payload.evaluate === true ? this.summarize(jobId, params) : undefined;
     const personalBlocks = instructions.personalBlocks ?? [];
     const start = this.withPersonal(state, model, params, personalBlocks);
     const rng = seededRng(hashString(`${this.seed}|${this.id}|${jobId}|${round}`));
@@ -159,17 +161,20 @@ export class HorizontalParticipant {
       step: 'train-result',
       from: 'participant',
       to: 'coordinator',
-      payload: { round, params: sent, numExamples: result.numExamples, loss: result.meanLoss, trainMs },
+      payload: { round, params: sent, numExamples: result.numExamples, loss: result.meanLoss, trainMs, ...(summary !== undefined ? { summary } : {}) },
     };
   }
 
   private evaluate(jobId: string, req: EvaluateRequest): HorizontalReply {
-    const state = this.job(jobId, 'evaluate');
-    const { model, testData } = this.ready(state, jobId);
-    const params = this.effectiveParams(jobId, req.payload.params);
-    const probs = model.predict(params, testData.x, testData.n);
-    const summary = summarize(probs, testData.y, testData.n, model.numClasses);
+    const summary = this.summarize(jobId, req.payload.params);
     return { step: 'evaluate-result', from: 'participant', to: 'coordinator', payload: { round: req.payload.round, summary } };
+  }
+
+  /** Scores a global model (with this participant's personal blocks, if any) on the local test split. */
+  private summarize(jobId: string, global: Float32Array): EvalSummary {
+    const { model, testData } = this.ready(this.job(jobId, 'evaluate'), jobId);
+    const probs = model.predict(this.effectiveParams(jobId, global), testData.x, testData.n);
+    return summarize(probs, testData.y, testData.n, model.numClasses);
   }
 
   /** Drops a finished job's local state. */

@@ -4,7 +4,7 @@
  * message from the network becomes a typed record or a ValidationError naming the sender and field.
  */
 import { ValidationError } from '../../core/errors.js';
-import { parseEvalSummary } from '../../core/metrics.js';
+import { parseEvalSummary, type EvalSummary } from '../../core/metrics.js';
 import { isRecord, num, record, str, type JsonRecord } from '../../core/validate.js';
 import { parseEncoderSpec, parseLocalStats } from '../../data/encoder.js';
 import { parseSchema } from '../../data/schema-io.js';
@@ -29,7 +29,12 @@ export function encodeRequest(jobId: string, req: HorizontalRequest): EnvelopeBo
     case 'setup':
       return { ...base, round: 0, header: req.payload, tensors: [] };
     case 'train':
-      return { ...base, round: req.payload.round, header: { instructions: req.payload.instructions }, tensors: paramsTensor(req.payload.params) };
+      return {
+        ...base,
+        round: req.payload.round,
+        header: { instructions: req.payload.instructions, ...(req.payload.evaluate === true ? { evaluate: true } : {}) },
+        tensors: paramsTensor(req.payload.params),
+      };
     case 'evaluate':
       return { ...base, round: req.payload.round, header: {}, tensors: paramsTensor(req.payload.params) };
     case 'finish':
@@ -42,22 +47,23 @@ export function encodeReply(jobId: string, round: number, reply: HorizontalReply
   const base = { kind: KIND_PREFIX + reply.step, jobId, round };
   switch (reply.step) {
     case 'train-result': {
-      const { params, ...rest } = reply.payload;
-      return { ...base, header: rest, tensors: paramsTensor(params) };
+      const { params, summary, ...rest } = reply.payload;
+      return { ...base, header: { ...rest, ...(summary !== undefined ? { summary: sparseSummary(summary) } : {}) }, tensors: paramsTensor(params) };
     }
     case 'evaluate-result':
       // Histograms are mostly empty bins: sent sparse, as [bin, count, bin, count, ...].
       return {
         ...base,
-        header: {
-          round: reply.payload.round,
-          summary: { ...reply.payload.summary, positives: reply.payload.summary.positives.map(sparse), negatives: reply.payload.summary.negatives.map(sparse) },
-        },
+        header: { round: reply.payload.round, summary: sparseSummary(reply.payload.summary) },
         tensors: [],
       };
     default:
       return { ...base, header: reply.payload, tensors: [] };
   }
+}
+
+function sparseSummary(summary: EvalSummary): unknown {
+  return { ...summary, positives: summary.positives.map(sparse), negatives: summary.negatives.map(sparse) };
 }
 
 function sparse(hist: readonly number[]): number[] {
@@ -144,7 +150,12 @@ export function decodeRequest(e: Envelope): HorizontalRequest {
         payload: { task: task(h['task']), encoder: parseEncoderSpec(h['encoder'], 'setup request'), model: parseModelSpec(h['model']) },
       };
     case `${KIND_PREFIX}train`:
-      return { step: 'train', from, to, payload: { round: e.round, params: params(e, undefined), instructions: instructions(h['instructions']) } };
+      return {
+        step: 'train',
+        from,
+        to,
+        payload: { round: e.round, params: params(e, undefined), instructions: instructions(h['instructions']), ...(h['evaluate'] === true ? { evaluate: true } : {}) },
+      };
     case `${KIND_PREFIX}evaluate`:
       return { step: 'evaluate', from, to, payload: { round: e.round, params: params(e, undefined) } };
     case `${KIND_PREFIX}finish`:
@@ -186,6 +197,7 @@ export function decodeReply(e: Envelope, participant: string): HorizontalReply {
           // A diverged local loss is reported, not fatal here; the update itself is screened separately.
           loss: typeof h['loss'] === 'number' ? h['loss'] : NaN,
           trainMs: num(h, 'trainMs', 'train-result', { ...opts, min: 0 }),
+          ...(h['summary'] !== undefined ? { summary: parseEvalSummary(dense(h['summary'], participant), participant) } : {}),
         },
       };
     case `${KIND_PREFIX}evaluate-result`:

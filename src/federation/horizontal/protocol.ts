@@ -59,7 +59,13 @@ export interface TrainRequest {
   readonly step: 'train';
   readonly from: 'coordinator';
   readonly to: 'participant';
-  readonly payload: { readonly round: number; readonly params: Float32Array; readonly instructions: TrainInstructions };
+  readonly payload: {
+    readonly round: number;
+    readonly params: Float32Array;
+    readonly instructions: TrainInstructions;
+    /** Evaluate `params` (the previous round's global model) on the local test split before training. */
+    readonly evaluate?: boolean;
+  };
 }
 export interface TrainResult {
   readonly step: 'train-result';
@@ -72,6 +78,8 @@ export interface TrainResult {
     readonly loss: number;
     /** Local training time, for the coordination-overhead measurement. */
     readonly trainMs: number;
+    /** With `evaluate`: the received model's evaluation on the local test split, before training. */
+    readonly summary?: EvalSummary;
   };
 }
 
