@@ -118,4 +118,29 @@ describe('ParticipantLedger', () => {
     assert.deepEqual(key(mine), key(theirs));
     assert.equal(mine.sha256, createHash('sha256').update(bytes).digest('hex'));
   });
+
+  it('queues records and writes them in one batch within the flush delay, before a read from another connection sees them', async () => {
+    // Prepare
+    const file = join(dir, 'batched.sqlite');
+    const ledger = new ParticipantLedger(file, { flushMs: 20 });
+    const reader = (): number => {
+      const other = new ParticipantLedger(file, { flushMs: 0 });
+      const n = other.entries().length;
+      other.close();
+      return n;
+    };
+    // Execute
+    for (let r = 1; r <= 50; r++) ledger.record(received('train', r, 500, 1000 + r));
+    const beforeFlush = reader();
+    const pendingBefore = ledger.pending;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const afterFlush = reader();
+    ledger.record(sent('train-result', 51, 520, 2000));
+    ledger.close();
+    // Assert: nothing written at first, all 50 after the delay, the last one written by close.
+    assert.equal(beforeFlush, 0);
+    assert.equal(pendingBefore, 50);
+    assert.equal(afterFlush, 50);
+    assert.equal(reader(), 51);
+  });
 });

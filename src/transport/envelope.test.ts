@@ -201,7 +201,7 @@ describe('encodeEnvelopeParts / firstTensorDataOffset', () => {
     const bytes = encodeEnvelope({ ...base, tensors: [{ name: 'w', shape: [3], data }] });
     const offset = firstTensorDataOffset(bytes.subarray(0, bytes.length - 6));
     assert.ok(offset !== undefined);
-    assert.deepEqual([...new Float32Array(bytes.slice(offset, offset + 12).buffer)], [...data]);
+    assert.deepEqual([...new Float32Array(Uint8Array.from(bytes.subarray(offset, offset + 12)).buffer)], [...data]);
     assert.equal(firstTensorDataOffset(bytes.subarray(0, 5)), undefined);
   });
 });

@@ -19,11 +19,19 @@ export {
   type RequestContext,
   type RequestHandler,
 } from './channel.js';
-export { encodeEnvelope, decodeEnvelope, shapeSize, tensorBytes, MAX_SHORT_STRING_BYTES, MAX_TENSOR_RANK, TENSOR_DTYPE_F32 } from './envelope.js';
+export {
+  encodeEnvelope,
+  encodeEnvelopeParts,
+  firstTensorDataOffset,
+  type EncodedEnvelope,
+  decodeEnvelope,
+  shapeSize, tensorBytes, MAX_SHORT_STRING_BYTES, MAX_TENSOR_RANK, TENSOR_DTYPE_F32 } from './envelope.js';
 export {
   encodeFrame,
   decodeFrame,
   splitIntoFrames,
+  FrameSplitter,
+  type EncodedFrame,
   FrameAssembler,
   DEFAULT_CHUNK_BYTES,
   DEFAULT_MAX_ENVELOPE_BYTES,
