@@ -102,7 +102,7 @@ function pointRow(p: Point): string[] {
 }
 
 function breakdownRow(p: Point): string[] {
-  const perRoundMiB = (p.params * 4 * 3 * p.participants) / 2 ** 20;
+  const perRoundMiB = (p.params * 4 * 2 * p.participants) / 2 ** 20;
   return [
     p.label,
     ms(p.trainTransport),
@@ -265,8 +265,8 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
     'A coordinator process and one `edufed participant` process per platform (unless marked otherwise), gRPC over',
     'mutual TLS on loopback, each platform reading its own CSV file, the coordinator checkpointing every round in',
     'SQLite and auditing every message; participants keep their ledgers. **Overhead** = the round\'s wall time (from',
-    'the coordinator\'s round record: sending the model, collecting and screening updates, aggregating, the evaluation',
-    'requests) minus the slowest participant\'s own local training time. Medians are over rounds',
+    'the coordinator\'s round record: sending the model, which participants also evaluate before training, collecting',
+    'and screening updates, aggregating) minus the slowest participant\'s own local training time. Medians are over rounds',
     `${FIRST_STEADY_ROUND}..R (rounds 1–2 include each platform's setup and the processes' JIT warm-up). Job: the demo's`,
     'early-warning task, FedAvg, 1 local epoch, η = 0.1, batch 32; the model-size runs keep only the first',
     `${SIZE_RUN_ROWS} rows of each platform and train full-batch, so local training stays small while the messages grow.`,
@@ -276,8 +276,8 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
     mdTable(header, all.map(pointRow)),
     '',
     'Where the time goes (medians of the steady rounds; CPU time is user + system from /proc, per round, summed over',
-    'all participant processes; "bytes moved" is model tensors only: train request, update and evaluation request',
-    'per participant):',
+    'all participant processes; "bytes moved" is model tensors only: the train request, which also carries the model to',
+    'evaluate, and the update, per participant; the "evaluation phase" column is 0 except after the last round):',
     '',
     mdTable(
       ['run', 'train phase − slowest training', 'aggregation', 'evaluation phase', 'checkpoint + event', 'coordinator CPU / round', 'participants CPU / round', 'tensor bytes / round', 'start (spawn → training)', 'coordinator peak RSS'],
@@ -292,7 +292,7 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
       '',
       ...(failed.some((f) => f.reason.includes('keepalive')) ? [
         'Keepalive (the defaults of src/transport/grpc-service.ts): each side pings every 2 s and drops the connection when',
-        'no answer arrives within 3 s, so a process whose event loop is busy for longer than that loses its connections.',
+        'no answer arrives within 8 s (3 s before the transport started yielding between large sends), so a process whose event loop is busy for longer than that loses its connections.',
         '',
       ] : []),
     ] : []),
