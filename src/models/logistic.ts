@@ -16,6 +16,7 @@ import { DataError, EduFedError } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { Rng } from '../core/rng.js';
 import type { Model, ModelSpec, ParamBlock } from './model.js';
+import { checkGradientArgs } from './check-args.js';
 
 /** Binary or multinomial logistic regression over dense float32 features. */
 export class LogisticRegression implements Model {
@@ -111,12 +112,7 @@ export class LogisticRegression implements Model {
     grad: Float32Array,
   ): number {
     this.checkParams(params);
-    if (grad.length !== this.numParams) {
-      throw new EduFedError('MODEL', `lossAndGrad: grad has length ${grad.length}, expected ${this.numParams}`);
-    }
-    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end > start && end <= rows.length)) {
-      throw new EduFedError('MODEL', `lossAndGrad: row range [${start}, ${end}) is empty or outside rows (${rows.length})`);
-    }
+    checkGradientArgs(this.numParams, grad, rows, start, end);
     const dataLoss = this.outputs === 1 ? this.binaryPass(params, x, y, rows, start, end) : this.multiPass(params, x, y, rows, start, end);
     const g = this.gradAcc;
     const inv = 1 / (end - start);

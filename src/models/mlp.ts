@@ -20,6 +20,7 @@ import { DataError, EduFedError } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { Rng } from '../core/rng.js';
 import type { Model, ModelSpec, ParamBlock } from './model.js';
+import { checkGradientArgs } from './check-args.js';
 
 /** The `mlp` variant of {@link ModelSpec}. */
 export type MlpSpec = Extract<ModelSpec, { kind: 'mlp' }>;
@@ -143,12 +144,7 @@ export class Mlp implements Model {
     grad: Float32Array,
   ): number {
     this.checkParams(params);
-    if (grad.length !== this.numParams) {
-      throw new EduFedError('MODEL', `lossAndGrad: grad has length ${grad.length}, expected ${this.numParams}`);
-    }
-    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end > start && end <= rows.length)) {
-      throw new EduFedError('MODEL', `lossAndGrad: row range [${start}, ${end}) is empty or outside rows (${rows.length})`);
-    }
+    checkGradientArgs(this.numParams, grad, rows, start, end);
     const d = this.inputDim;
     const layers = this.numLayers;
     const k = this.sizes[layers]!;

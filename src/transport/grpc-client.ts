@@ -4,7 +4,7 @@
  * (network loss, coordinator restart) reconnects with exponential backoff and jitter. A refusal of
  * its identity by the coordinator (unknown, revoked, expired certificate) is final and logged.
  */
-import { X509Certificate, createPrivateKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import { Client, Metadata, credentials, status as GrpcStatus, type ChannelOptions, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
@@ -17,7 +17,7 @@ import { EnvelopeReceiver, EnvelopeSender } from './envelope-stream.js';
 import type { Envelope } from './envelope.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from './frame.js';
 import { CONNECT_PATH, grpcOptions, resolveTuning, TRANSPORT_PROTOCOL_VERSION, type LinkTuning, type ResolvedTuning } from './grpc-service.js';
-import { COORDINATOR_URI, identityFromCertificate } from './identity.js';
+import { checkOwnTlsMaterial, COORDINATOR_URI } from './identity.js';
 import { stderrLogger, type TransportLogger } from './logger.js';
 import type { TlsMaterial } from './pki.js';
 import { RequestResponder } from './responder.js';
@@ -75,20 +75,10 @@ function splitAddress(address: string): { host: string; port: number } {
 }
 
 function checkOwnCertificate(tls: TlsMaterial, participantId: string, now: Date): void {
-  let cert: X509Certificate;
-  let ca: X509Certificate;
-  try {
-    cert = new X509Certificate(tls.certPem);
-    ca = new X509Certificate(tls.caCertPem);
-  } catch (err) {
-    throw new ConfigError('tls', `unreadable certificate (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-  const identity = identityFromCertificate(cert);
+  const identity = checkOwnTlsMaterial(tls);
   if (identity.role !== 'participant' || identity.id !== participantId) {
     throw new ConfigError('participantId', `"${participantId}" differs from the certificate's identity "${identity.id}"`);
   }
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new ConfigError('tls.certPem', 'certificate is not issued by the given federation CA');
-  if (!cert.checkPrivateKey(createPrivateKey(tls.keyPem))) throw new ConfigError('tls.keyPem', 'private key does not match the certificate');
   if (now > identity.notAfter) throw new ConfigError('tls.certPem', `certificate of "${participantId}" expired on ${identity.notAfter.toISOString()}`);
 }
 

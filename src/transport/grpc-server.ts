@@ -8,7 +8,6 @@
  * handshake with its reason, and (c) tell a refused participant why, as the gRPC status of its
  * `Connect` call, before closing the connection. An unverified socket never reaches federation code.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Server, ServerCredentials, status as GrpcStatus, type ConnectionInjector, type ServerDuplexStream } from '@grpc/grpc-js';
@@ -29,7 +28,7 @@ import { EnvelopeReceiver, EnvelopeSender } from './envelope-stream.js';
 import { TransportError } from './errors.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from './frame.js';
 import { connectMethod, grpcOptions, resolveTuning, TRANSPORT_PROTOCOL_VERSION, type LinkTuning, type ResolvedTuning } from './grpc-service.js';
-import { admitParticipant, identityFromCertificate, type Admission, type CertificateIdentity, type TlsPeerFacts } from './identity.js';
+import { admitParticipant, checkOwnTlsMaterial, type Admission, type CertificateIdentity, type TlsPeerFacts } from './identity.js';
 import { LinkRegistry } from './link-registry.js';
 import { stderrLogger, type TransportLogger } from './logger.js';
 import type { TlsMaterial } from './pki.js';
@@ -83,18 +82,8 @@ function endWithStatus(call: ServerDuplexStream<Buffer, Buffer>, code: GrpcStatu
 }
 
 function checkOwnCertificate(tls: TlsMaterial): CertificateIdentity {
-  let cert: X509Certificate;
-  let ca: X509Certificate;
-  try {
-    cert = new X509Certificate(tls.certPem);
-    ca = new X509Certificate(tls.caCertPem);
-  } catch (err) {
-    throw new ConfigError('tls', `unreadable certificate (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-  const identity = identityFromCertificate(cert);
+  const identity = checkOwnTlsMaterial(tls);
   if (identity.role !== 'coordinator') throw new ConfigError('tls.certPem', `certificate belongs to participant "${identity.id}", not the coordinator`);
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new ConfigError('tls.certPem', 'certificate is not issued by the given federation CA');
-  if (!cert.checkPrivateKey(createPrivateKey(tls.keyPem))) throw new ConfigError('tls.keyPem', 'private key does not match the certificate');
   return identity;
 }
 

@@ -3,7 +3,7 @@
  * participant's id comes only from its certificate, signed by the federation CA: the SAN URI
  * `edufed:participant:<id>` or, for certificates without one, the subject CN.
  */
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { COORDINATOR_ID } from './channel.js';
 import { normalizeSerial, type RevocationList } from './revocation.js';
@@ -187,4 +187,24 @@ export function admitParticipant(
     return { ok: false, status: 'permission-denied', reason: 'participant is not registered with this coordinator', participantId };
   }
   return { ok: true, identity };
+}
+
+/**
+ * Checks an endpoint's own TLS files before it listens or dials: the certificate and CA parse, the
+ * certificate is issued by that CA, and the private key matches it. Returns the certificate's identity.
+ * @throws ConfigError naming the bad file
+ */
+export function checkOwnTlsMaterial(tls: { readonly certPem: string; readonly caCertPem: string; readonly keyPem: string }): CertificateIdentity {
+  let cert: X509Certificate;
+  let ca: X509Certificate;
+  try {
+    cert = new X509Certificate(tls.certPem);
+    ca = new X509Certificate(tls.caCertPem);
+  } catch (err) {
+    throw new ConfigError('tls', `unreadable certificate (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  const identity = identityFromCertificate(cert);
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new ConfigError('tls.certPem', 'certificate is not issued by the given federation CA');
+  if (!cert.checkPrivateKey(createPrivateKey(tls.keyPem))) throw new ConfigError('tls.keyPem', 'private key does not match the certificate');
+  return identity;
 }
