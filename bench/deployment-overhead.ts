@@ -37,16 +37,12 @@ interface Point {
   readonly maxTrain: number;
   /** Train phase minus the slowest training: sending the model and receiving the updates. */
   readonly trainTransport: number;
-  readonly evaluate: number;
   readonly aggregate: number;
-  /** Round-to-round interval minus the round's wall time: the checkpoint and the event line. */
-  readonly between: number;
 }
 
 function summarise(label: string, participants: number, mode: ParticipantMode, rowsEach: string, run: DeploymentRun): Point {
   const steady = roundsBetween(run.rounds, FIRST_STEADY_ROUND);
   const med = (f: (r: (typeof steady)[number]) => number): number => quantile(steady.map(f), 0.5);
-  const between = steady.map((r) => (run.roundIntervalMs[r.round - 1] ?? Number.NaN) - r.wallMs);
   return {
     label,
     participants,
@@ -60,9 +56,7 @@ function summarise(label: string, participants: number, mode: ParticipantMode, r
     wall: med((r) => r.wallMs),
     maxTrain: med((r) => r.maxTrainMs),
     trainTransport: med((r) => r.trainPhaseMs - r.maxTrainMs),
-    evaluate: med((r) => r.evaluatePhaseMs),
     aggregate: med((r) => r.aggregateMs),
-    between: quantile(between, 0.5),
   };
 }
 
@@ -107,8 +101,6 @@ function breakdownRow(p: Point): string[] {
     p.label,
     ms(p.trainTransport),
     ms(p.aggregate),
-    ms(p.evaluate),
-    ms(p.between),
     ms(p.run.cpuPerRoundMs.coordinator),
     ms(p.run.cpuPerRoundMs.participants),
     perRoundMiB >= 1 ? `${perRoundMiB.toFixed(0)} MiB` : `${(perRoundMiB * 1024).toFixed(0)} KiB`,
@@ -277,10 +269,10 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
     '',
     'Where the time goes (medians of the steady rounds; CPU time is user + system from /proc, per round, summed over',
     'all participant processes; "bytes moved" is model tensors only: the train request, which also carries the model to',
-    'evaluate, and the update, per participant; the "evaluation phase" column is 0 except after the last round):',
+    'evaluate, and the update, per participant):',
     '',
     mdTable(
-      ['run', 'train phase − slowest training', 'aggregation', 'evaluation phase', 'checkpoint + event', 'coordinator CPU / round', 'participants CPU / round', 'tensor bytes / round', 'start (spawn → training)', 'coordinator peak RSS'],
+      ['run', 'train phase − slowest training', 'aggregation', 'coordinator CPU / round', 'participants CPU / round', 'tensor bytes / round', 'start (spawn → training)', 'coordinator peak RSS'],
       all.map(breakdownRow),
     ),
     '',
