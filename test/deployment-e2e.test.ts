@@ -244,6 +244,7 @@ test('an oversized message is refused by the coordinator\'s size limit and the r
 });
 
 test('a participant process that never answers is dropped at the round deadline', async () => {
-  const r = await faultRun('silent', { roundTimeoutMs: 1500 });
-  assertDroppedFrom2(r, /timeout|no (reply|answer)|within 1500/i, false);
+  // A deadline generous enough that healthy participants never miss it on a loaded CI machine.
+  const r = await faultRun('silent', { roundTimeoutMs: 4000 });
+  assertDroppedFrom2(r, /timeout|no (reply|answer)|within 4000/i, false);
 });

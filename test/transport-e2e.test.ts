@@ -185,7 +185,8 @@ test('killing the participant process mid-request rejects the pending request at
   // Assert
   assert.ok(err instanceof TransportError, `expected a TransportError, got ${String(err)}`);
   assert.equal(err.reason, 'disconnected');
-  assert.ok(elapsed < 1_000, `rejected after ${elapsed.toFixed(0)} ms`);
+  // The request's own timeout is 30 s: rejecting well before it proves the disconnect was noticed, even on a loaded machine.
+  assert.ok(elapsed < 10_000, `rejected after ${elapsed.toFixed(0)} ms`);
   assert.equal(link.connected, false);
   assert.ok((await dropped).length > 0);
 });

@@ -169,14 +169,12 @@ describe('toCsv', () => {
 });
 
 describe('readCsv', () => {
-  it('reads the real OULAD studentAssessment table (5.7 MB, quoted, CRLF) fully and quickly', { skip: ouladMissing }, () => {
-    const start = performance.now();
+  it('reads the real OULAD studentAssessment table (5.7 MB, quoted, CRLF) fully', { skip: ouladMissing }, () => {
+    // Speed is measured by the benchmarks, not asserted here.
     const t = readCsv(oulad('studentAssessment'));
-    const ms = performance.now() - start;
     assert.deepEqual(t.header, ['id_assessment', 'id_student', 'date_submitted', 'is_banked', 'score']);
     assert.equal(t.rows.length, 173_912);
     assert.deepEqual(t.rows[0], ['1752', '11391', '18', '0', '78']);
-    assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
   });
 
   it('reads the other OULAD tables with their row counts and empty cells', { skip: ouladMissing }, () => {

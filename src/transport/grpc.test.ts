@@ -238,7 +238,8 @@ describe('gRPC transport', () => {
     const err = await rejection(pending);
     const elapsed = performance.now() - frozenAt;
     assert.equal(err.reason, 'disconnected');
-    assert.ok(elapsed < 1_000, `noticed after ${elapsed.toFixed(0)} ms`);
+    // Without keepalive the request would hang forever; the bound only separates the two, with room for a loaded CI machine.
+    assert.ok(elapsed < 5_000, `noticed after ${elapsed.toFixed(0)} ms`);
   });
 
   it('refuses inconsistent configuration at once', async () => {
