@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { ConfigError, DataError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { projectRoot } from '../core/paths.js';
 import { parseCsv, readCsv, toCsv } from './csv.js';
 import type { RawTable } from './table.js';
+import { expectDataError as dataError } from './expect-data-error.js';
 
 /** The embedded OULAD tables (gzipped, byte-identical to the OU distribution: quoted fields, CRLF). */
 function oulad(name: string): string {
@@ -18,16 +19,6 @@ const ouladMissing = existsSync(oulad('studentInfo')) ? false : 'embedded OULAD 
 
 function parse(text: string, delimiter?: string): RawTable {
   return parseCsv(text, delimiter === undefined ? { source: 'in.csv' } : { source: 'in.csv', delimiter });
-}
-
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DataError) return err;
-    throw err;
-  }
-  assert.fail('expected a DataError');
 }
 
 describe('parseCsv', () => {

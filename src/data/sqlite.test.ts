@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DataError } from '../core/errors.js';
 import { readSqlite } from './sqlite.js';
+import { expectDataError as dataError } from './expect-data-error.js';
 
 let dir = '';
 let dbPath = '';
@@ -27,16 +27,6 @@ before(() => {
 after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DataError) return err;
-    throw err;
-  }
-  assert.fail('expected a DataError');
-}
 
 describe('readSqlite', () => {
   it('reads a whole table with values as strings, NULL as "" and 64-bit integers exactly', () => {

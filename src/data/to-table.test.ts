@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import type { Schema } from './schema.js';
 import type { RawTable } from './table.js';
 import { labelMapping, parseNumber, subsetTable, toTable } from './to-table.js';
+import { expectDataError as dataError } from './expect-data-error.js';
 
 const SCHEMA: Schema = {
   version: 1,
@@ -27,16 +28,6 @@ const ROWS = [
   ['s2', '', 'South', '', 'high', 'y', 'Fail'],
   ['s3', ' 2.5e1 ', '', 'M', '', 'z', 'Withdrawn'],
 ];
-
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DataError) return err;
-    throw err;
-  }
-  assert.fail('expected a DataError');
-}
 
 describe('parseNumber', () => {
   it('accepts decimal and exponent notation with spaces and rejects everything else', () => {

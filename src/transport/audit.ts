@@ -28,8 +28,8 @@ export interface MessageRecord {
 /** Receives {@link MessageRecord}s; called synchronously, so it must be quick and must not throw. */
 export type AuditSink = (record: MessageRecord) => void;
 
-/** Builds the record of one encoded envelope. */
-export function messageRecord(direction: 'sent' | 'received', peer: string, e: Envelope, encoded: Uint8Array): MessageRecord {
+/** Builds the record of one envelope from its wire size and the SHA-256 of its wire bytes (hex). */
+export function recordOf(direction: 'sent' | 'received', peer: string, e: Envelope, bytes: number, sha256: string): MessageRecord {
   return {
     direction,
     peer,
@@ -39,8 +39,13 @@ export function messageRecord(direction: 'sent' | 'received', peer: string, e: E
     receiver: e.receiver,
     jobId: e.jobId,
     round: e.round,
-    bytes: encoded.length,
-    sha256: createHash('sha256').update(encoded).digest('hex'),
+    bytes,
+    sha256,
     at: Date.now(),
   };
+}
+
+/** Builds the record of one encoded envelope. */
+export function messageRecord(direction: 'sent' | 'received', peer: string, e: Envelope, encoded: Uint8Array): MessageRecord {
+  return recordOf(direction, peer, e, encoded.length, createHash('sha256').update(encoded).digest('hex'));
 }

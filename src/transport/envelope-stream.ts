@@ -10,7 +10,7 @@
  * so the audit record's SHA-256 covers exactly the wire bytes without another pass over a copy.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { AuditSink, MessageRecord } from './audit.js';
+import { recordOf, type AuditSink, type MessageRecord } from './audit.js';
 import { decodeEnvelope, encodeEnvelopeParts, firstTensorDataOffset, type Envelope } from './envelope.js';
 import { TransportError } from './errors.js';
 import { decodeFrame, FrameAssembler, FrameSplitter } from './frame.js';
@@ -46,19 +46,7 @@ interface Outgoing {
 }
 
 function record(direction: 'sent' | 'received', peer: string, e: Envelope, bytes: number, hash: Hash): MessageRecord {
-  return {
-    direction,
-    peer,
-    kind: e.kind,
-    correlationId: e.correlationId,
-    sender: e.sender,
-    receiver: e.receiver,
-    jobId: e.jobId,
-    round: e.round,
-    bytes,
-    sha256: hash.digest('hex'),
-    at: Date.now(),
-  };
+  return recordOf(direction, peer, e, bytes, hash.digest('hex'));
 }
 
 /** Writes envelopes to one stream. */

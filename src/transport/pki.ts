@@ -234,7 +234,8 @@ export async function initFederation(
   }
   const caDays = checkDays(options.caDays ?? DEFAULT_CA_DAYS, '--ca-days');
   const days = checkDays(options.days ?? DEFAULT_LEAF_DAYS, '--days');
-  const sans = ['localhost', '127.0.0.1', ...(options.hosts ?? [])].map(sanEntry);
+  // Refuse a bad --host before anything is written.
+  for (const host of options.hosts ?? []) sanEntry(host);
   mkdirSync(join(dir, 'private'), { recursive: true, mode: 0o700 });
   const caKeyPem = newKeyPem();
   writeSecret(caKeyFile(dir), caKeyPem);
