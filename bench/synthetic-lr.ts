@@ -119,7 +119,6 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
   const model = createModel({ kind: 'logistic' }, D, 2);
   const seeds = ctx.quick ? [1, 2] : [1, 2, 3, 4, 5];
   const runs = seeds.map((s) => federate(model, clients, test, s));
-  const main = runs[0] as RunResult;
   const finals = runs.map((r) => r.accuracy[ROUNDS - 1] as number);
   const meanFinal = finals.reduce((a, b) => a + b, 0) / finals.length;
   const sd = Math.sqrt(finals.reduce((a, b) => a + (b - meanFinal) ** 2, 0) / Math.max(1, finals.length - 1));
