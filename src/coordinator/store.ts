@@ -21,6 +21,7 @@ import { DataError, ConfigError, EduFedError } from '../core/errors.js';
 import type { EncoderSpec } from '../data/encoder.js';
 import type { HorizontalJobConfig } from '../federation/horizontal/job-config.js';
 import type { ResumeState, RoundRecord } from './horizontal-workflow.js';
+import { WriteQueue } from '../core/write-queue.js';
 import { applyMigrations, COORDINATOR_MIGRATIONS } from './migrations.js';
 
 /** Workflows a job can run; only 'horizontal' exists today. */
@@ -262,11 +263,7 @@ export class CoordinatorStore {
   private readonly db: Database.Database;
   private readonly keep: number;
   private readonly now: () => number;
-  private readonly auditImmediate: boolean;
-  private readonly onError: (err: unknown) => void;
-  private auditQueue: unknown[][] = [];
-  private flushScheduled: NodeJS.Timeout | undefined;
-  private readonly auditFlushMs: number;
+  private readonly auditQueue: WriteQueue<unknown[]>;
   private readonly stmt: {
     readonly audit: Database.Statement<Params>;
     readonly lastRound: Database.Statement<[string], { r: number | null }>;
@@ -282,11 +279,15 @@ export class CoordinatorStore {
     this.path = path;
     this.keep = keep;
     this.now = options.now ?? Date.now;
-    this.auditImmediate = options.auditWrites === 'immediate';
-    this.auditFlushMs = options.auditFlushMs ?? 25;
-    if (!(this.auditFlushMs >= 0)) throw new ConfigError('auditFlushMs', `must be a non-negative number, got ${this.auditFlushMs}`);
-    this.onError = options.onError ?? ((err: unknown): void => {
-      process.stderr.write(`edufed: audit log write failed (will retry): ${messageOf(err)}\n`);
+    const auditFlushMs = options.auditFlushMs ?? 25;
+    if (!(auditFlushMs >= 0)) throw new ConfigError('auditFlushMs', `must be a non-negative number, got ${auditFlushMs}`);
+    // 'immediate' is a queue that writes every entry as it comes.
+    this.auditQueue = new WriteQueue((rows) => this.db.transaction(() => this.writeAudit(rows))(), {
+      delayMs: options.auditWrites === 'immediate' ? 0 : auditFlushMs,
+      maxQueued: AUDIT_BATCH,
+      onError: options.onError ?? ((err: unknown): void => {
+        process.stderr.write(`edufed: audit log write failed (will retry): ${messageOf(err)}\n`);
+      }),
     });
     try {
       this.db = new Database(path, { timeout: busy });
@@ -485,7 +486,7 @@ export class CoordinatorStore {
     const t = this.now();
     const m = record.metrics;
     this.db.transaction(() => {
-      this.writeAuditQueue();
+      this.writeAudit(this.auditQueue.peek());
       this.requireJob(jobId);
       const last = this.stmt.lastRound.get(jobId)?.r ?? 0;
       if (round !== last + 1) throw new RoundSequenceError(jobId, round, last);
@@ -517,7 +518,7 @@ export class CoordinatorStore {
         .prepare<Params>('DELETE FROM checkpoints WHERE job_id = ? AND round <= ?')
         .run(jobId, round - this.keep);
     }).immediate();
-    this.auditQueue = [];
+    this.auditQueue.clear();
   }
 
   /**
@@ -594,22 +595,7 @@ export class CoordinatorStore {
    * @throws ConfigError for a malformed SHA-256 or a negative size (checked at once in both modes).
    */
   audit(entry: AuditEntry): void {
-    const values = this.auditValues(entry);
-    if (this.auditImmediate) {
-      this.flushAudit();
-      this.stmt.audit.run(...values);
-      return;
-    }
-    this.auditQueue.push(values);
-    if (this.auditQueue.length >= AUDIT_BATCH) this.flushAudit();
-    else this.flushScheduled ??= setTimeout(() => {
-      this.flushScheduled = undefined;
-      try {
-        this.flushAudit();
-      } catch (err) {
-        this.onError(err);
-      }
-    }, this.auditFlushMs);
+    this.auditQueue.push(this.auditValues(entry));
   }
 
   /** Appends several entries in one transaction. @throws ConfigError as {@link audit}, before writing any. */
@@ -621,9 +607,7 @@ export class CoordinatorStore {
 
   /** Writes queued audit entries now, in one transaction. A failed write keeps them queued. */
   flushAudit(): void {
-    if (this.auditQueue.length === 0 || !this.db.open) return;
-    this.db.transaction(() => this.writeAuditQueue())();
-    this.auditQueue = [];
+    if (this.db.open) this.auditQueue.flush();
   }
 
   /** Number of audit entries, optionally of one job. */
@@ -671,8 +655,7 @@ export class CoordinatorStore {
 
   /** Writes queued audit entries and closes the database; the store must not be used afterwards. */
   close(): void {
-    if (this.flushScheduled !== undefined) clearTimeout(this.flushScheduled);
-    this.flushScheduled = undefined;
+    this.auditQueue.cancel();
     if (!this.db.open) return;
     try {
       this.flushAudit();
@@ -681,9 +664,9 @@ export class CoordinatorStore {
     }
   }
 
-  /** Inserts the queued audit entries inside the caller's transaction; the caller empties the queue once it commits. */
-  private writeAuditQueue(): void {
-    for (const v of this.auditQueue) this.stmt.audit.run(...v);
+  /** Inserts audit rows inside the caller's transaction. */
+  private writeAudit(rows: readonly unknown[][]): void {
+    for (const v of rows) this.stmt.audit.run(...v);
   }
 
   private auditValues(e: AuditEntry): unknown[] {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { ConfigError, DataError, EduFedError } from '../core/errors.js';
 import { applyMigrations } from '../coordinator/migrations.js';
+import { WriteQueue } from '../core/write-queue.js';
 
 /** The ledger database, version by version (append only). */
 export const LEDGER_MIGRATIONS: readonly string[] = [
@@ -171,18 +172,19 @@ export class ParticipantLedger {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly insert: Database.Statement<Params>;
-  private readonly flushMs: number;
-  private readonly onError: (err: unknown) => void;
-  private queue: Params[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly queue: WriteQueue<Params>;
 
   constructor(path: string, options: LedgerOptions = {}) {
     const busy = options.busyTimeoutMs ?? 5000;
     if (!Number.isInteger(busy) || busy < 0) throw new ConfigError('busyTimeoutMs', `must be a non-negative integer, got ${busy}`);
-    this.flushMs = options.flushMs ?? 25;
-    if (!(this.flushMs >= 0 && Number.isFinite(this.flushMs))) throw new ConfigError('flushMs', `must be a non-negative number, got ${this.flushMs}`);
-    this.onError = options.onError ?? ((err: unknown): void => {
-      process.stderr.write(`edufed: participant ledger write failed (will retry): ${messageOf(err)}\n`);
+    const flushMs = options.flushMs ?? 25;
+    if (!(flushMs >= 0 && Number.isFinite(flushMs))) throw new ConfigError('flushMs', `must be a non-negative number, got ${flushMs}`);
+    this.queue = new WriteQueue((rows) => this.writeRows(rows), {
+      delayMs: flushMs,
+      maxQueued: MAX_QUEUED,
+      onError: options.onError ?? ((err: unknown): void => {
+        process.stderr.write(`edufed: participant ledger write failed (will retry): ${messageOf(err)}\n`);
+      }),
     });
     this.path = path;
     this.now = options.now ?? Date.now;
@@ -217,18 +219,6 @@ export class ParticipantLedger {
     if (!Number.isSafeInteger(e.bytes) || e.bytes < 0) throw new ConfigError('bytes', `must be a non-negative integer, got ${e.bytes}`);
     const jobId = e.jobId === undefined || e.jobId === '' ? null : e.jobId;
     this.queue.push([e.at ?? this.now(), e.direction, e.peer, e.kind, e.sender, e.receiver, jobId, e.round ?? null, e.bytes, e.sha256, e.correlationId ?? null]);
-    if (this.flushMs === 0 || this.queue.length >= MAX_QUEUED) {
-      this.flush();
-      return;
-    }
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      try {
-        this.flush();
-      } catch (err) {
-        this.onError(err);
-      }
-    }, this.flushMs);
   }
 
   /**
@@ -236,12 +226,16 @@ export class ParticipantLedger {
    * @throws DataError when the database cannot be written.
    */
   flush(): void {
-    if (this.flushTimer !== undefined) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    if (this.queue.length === 0 || !this.db.open) return;
-    const rows = this.queue;
+    if (this.db.open) this.queue.flush();
+    else this.queue.cancel();
+  }
+
+  /** Number of message records waiting to be written. */
+  get pending(): number {
+    return this.queue.pending;
+  }
+
+  private writeRows(rows: readonly Params[]): void {
     try {
       this.db.transaction(() => {
         for (const r of rows) this.insert.run(...r);
@@ -249,12 +243,6 @@ export class ParticipantLedger {
     } catch (err) {
       throw new DataError({ file: this.path }, `cannot write ${rows.length} message records to the participant ledger: ${messageOf(err)}`, { cause: err });
     }
-    this.queue = [];
-  }
-
-  /** Number of message records waiting to be written. */
-  get pending(): number {
-    return this.queue.length;
   }
 
   /**
