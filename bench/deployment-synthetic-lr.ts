@@ -3,8 +3,7 @@
  * real deployment: a coordinator and 10 participant processes over mutual TLS on loopback, each
  * participant reading its own CSV file with its own train/test split.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../src/core/errors.js';
 import type { Schema } from '../src/data/schema.js';
@@ -15,33 +14,26 @@ import type { Benchmark, BenchContext, BenchSection } from './benchmark.js';
 import { runDeployment, overheadMs, quantile, roundsBetween } from './deployment-run.js';
 import { fixed, mdTable, ms, verdict } from './format.js';
 import { PLOT_HEIGHT, rangeBelowLegend } from './plot-range.js';
+import {
+  CLIENTS,
+  D,
+  missingSyntheticFiles,
+  readSyntheticLr,
+  REFERENCE_ACCURACY,
+  REFERENCE_TOLERANCE,
+  ROUNDS,
+  TEST_ROWS as TEST_ROWS_TOTAL,
+  TRAIN_ROWS_PER_CLIENT,
+} from './synthetic-lr-data.js';
 
-const CLIENTS = 10;
-const TRAIN_ROWS = 5000;
-const TEST_ROWS = 1000;
-const D = 50;
-const ROUNDS = 20;
-const REFERENCE_ACCURACY = 0.9138;
-const REFERENCE_TOLERANCE = 0.002;
+/** Test rows per client: the 10,000 test rows split evenly. */
+const TEST_ROWS = TEST_ROWS_TOTAL / CLIENTS;
 /** The issue's figures for a Python framework on this machine and workload (ms per round). */
 const PYTHON_DEPLOYMENT_MS = 10_000;
 const PYTHON_GRPC_MS: readonly [number, number] = [50, 70];
 /** Our reading of "beat both by a wide margin": at least this many times faster than the faster Python figure. */
 const MARGIN = 2;
-const FILES = ['train_x.f64', 'train_y.f64', 'test_x.f64', 'test_y.f64'] as const;
 
-/** Reads a raw little-endian float64 file of exactly `length` values. @throws {DataError} on a size mismatch. */
-function readF64(path: string, length: number): Float64Array {
-  const buf = readFileSync(path);
-  if (buf.byteLength !== length * 8) {
-    throw new DataError({ file: path }, `expected ${length} float64 values (${length * 8} bytes), found ${buf.byteLength} bytes`);
-  }
-  const out = new Float64Array(length);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (endianness() === 'LE' && buf.byteOffset % 8 === 0) out.set(new Float64Array(buf.buffer, buf.byteOffset, length));
-  else for (let i = 0; i < length; i++) out[i] = view.getFloat64(i * 8, true);
-  return out;
-}
 
 const header = ['row', 'split', ...Array.from({ length: D }, (_, j) => `x${j}`), 'y'];
 
@@ -59,10 +51,7 @@ export const SYNTHETIC_SCHEMA: Schema = {
 
 /** Client i: its 5,000 training rows and test rows [1000 i, 1000 (i + 1)), as a table with a split column. */
 function clientParts(dir: string): RawPart[] {
-  const trainY = readF64(join(dir, 'train_y.f64'), CLIENTS * TRAIN_ROWS);
-  const trainX = readF64(join(dir, 'train_x.f64'), CLIENTS * TRAIN_ROWS * D);
-  const testY = readF64(join(dir, 'test_y.f64'), CLIENTS * TEST_ROWS);
-  const testX = readF64(join(dir, 'test_x.f64'), CLIENTS * TEST_ROWS * D);
+  const { trainX, trainY, testX, testY } = readSyntheticLr(dir);
   const row = (x: Float64Array, y: Float64Array, i: number, split: string, file: string): string[] => {
     const label = y[i] as number;
     if (label !== 0 && label !== 1) throw new DataError({ file, row: i + 1 }, `label ${label} is not 0 or 1`);
@@ -74,7 +63,7 @@ function clientParts(dir: string): RawPart[] {
   };
   return Array.from({ length: CLIENTS }, (_, c) => {
     const rows: string[][] = [];
-    for (let i = c * TRAIN_ROWS; i < (c + 1) * TRAIN_ROWS; i++) rows.push(row(trainX, trainY, i, 'train', 'train_y.f64'));
+    for (let i = c * TRAIN_ROWS_PER_CLIENT; i < (c + 1) * TRAIN_ROWS_PER_CLIENT; i++) rows.push(row(trainX, trainY, i, 'train', 'train_y.f64'));
     for (let i = c * TEST_ROWS; i < (c + 1) * TEST_ROWS; i++) rows.push(row(testX, testY, i, 'test', 'test_y.f64'));
     return { id: `client-${c}`, raw: { source: `client-${c}.csv`, header, rows } };
   });
@@ -98,7 +87,7 @@ export function syntheticJob(): HorizontalJobConfig {
 
 async function run(ctx: BenchContext): Promise<BenchSection> {
   const dir = ctx.syntheticDir;
-  const missing = FILES.filter((f) => !existsSync(join(dir, f)));
+  const missing = missingSyntheticFiles(dir);
   if (missing.length > 0) {
     return { body: `Skipped: ${missing.join(', ')} not found in \`${dir}\` (give the folder with \`--synthetic-dir DIR\`).`, targets: [] };
   }

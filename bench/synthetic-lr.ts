@@ -2,8 +2,7 @@
  * `synthetic-lr`: the shared side-by-side workload (/work/shared/bench/synthetic-lr): 10 clients ×
  * 5,000 rows, logistic regression from zeros, FedAvg, 20 rounds, on exactly the given float64 data.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../src/core/errors.js';
 import { metricsExact } from '../src/core/metrics.js';
@@ -18,32 +17,10 @@ import type { ClientUpdate } from '../src/strategy/strategy.js';
 import type { Benchmark, BenchContext, BenchSection } from './benchmark.js';
 import { fixed, mdTable, ms } from './format.js';
 import { PLOT_HEIGHT, rangeBelowLegend } from './plot-range.js';
+import { CLIENTS, D, missingSyntheticFiles, readSyntheticLr, REFERENCE_ACCURACY, REFERENCE_TOLERANCE, ROUNDS, TRAIN_ROWS_PER_CLIENT } from './synthetic-lr-data.js';
 import { median } from './stats.js';
 
-const CLIENTS = 10;
-const ROWS_PER_CLIENT = 5000;
-const D = 50;
-const ROUNDS = 20;
-const REFERENCE_ACCURACY = 0.9138;
-const REFERENCE_TOLERANCE = 0.002;
-const FILES = ['train_x.f64', 'train_y.f64', 'test_x.f64', 'test_y.f64'] as const;
 
-/** Reads a raw little-endian float64 file of exactly `length` values. @throws {DataError} on a size mismatch. */
-function readF64(path: string, length: number): Float64Array {
-  const buf = readFileSync(path);
-  if (buf.byteLength !== length * 8) {
-    throw new DataError({ file: path }, `expected ${length} float64 values (${length * 8} bytes), found ${buf.byteLength} bytes`);
-  }
-  const out = new Float64Array(length);
-  if (endianness() === 'LE') {
-    // Copy through a fresh, aligned buffer: a Buffer's byteOffset need not be a multiple of 8.
-    new Uint8Array(out.buffer).set(buf);
-  } else {
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    for (let i = 0; i < length; i++) out[i] = view.getFloat64(i * 8, true);
-  }
-  return out;
-}
 
 /** Rows [from, to) as a float32 Dataset (the models' input type; values are rounded once from float64). */
 function slice(x: Float64Array, y: Float64Array, from: number, to: number, source: string): Dataset {
@@ -99,17 +76,14 @@ function federate(model: Model, clients: readonly Dataset[], test: Dataset, seed
 
 async function run(ctx: BenchContext): Promise<BenchSection> {
   const dir = ctx.syntheticDir;
-  const missing = FILES.filter((f) => !existsSync(join(dir, f)));
+  const missing = missingSyntheticFiles(dir);
   if (missing.length > 0) {
     return { body: `Skipped: ${missing.join(', ')} not found in \`${dir}\` (give the folder with \`--synthetic-dir DIR\`).`, targets: [] };
   }
-  const nTrain = CLIENTS * ROWS_PER_CLIENT;
+  const nTrain = CLIENTS * TRAIN_ROWS_PER_CLIENT;
   const tLoad = performance.now();
-  const trainX = readF64(join(dir, 'train_x.f64'), nTrain * D);
-  const trainY = readF64(join(dir, 'train_y.f64'), nTrain);
-  const testY = readF64(join(dir, 'test_y.f64'), 10_000);
-  const testX = readF64(join(dir, 'test_x.f64'), testY.length * D);
-  const clients = Array.from({ length: CLIENTS }, (_, i) => slice(trainX, trainY, i * ROWS_PER_CLIENT, (i + 1) * ROWS_PER_CLIENT, 'train_y.f64'));
+  const { trainX, trainY, testX, testY } = readSyntheticLr(dir);
+  const clients = Array.from({ length: CLIENTS }, (_, i) => slice(trainX, trainY, i * TRAIN_ROWS_PER_CLIENT, (i + 1) * TRAIN_ROWS_PER_CLIENT, 'train_y.f64'));
   const test = slice(testX, testY, 0, testY.length, 'test_y.f64');
   const loadMs = performance.now() - tLoad;
   const firstRow = [trainX[0], trainX[1], trainX[2]].map((v) => (v ?? NaN).toFixed(5)).join(', ');
@@ -141,7 +115,7 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
   writeFileSync(
     join(ctx.plotsDir, plotFile),
     linePlot(plotSeries, {
-      title: `synthetic-lr: test accuracy per FedAvg round (${CLIENTS} clients × ${ROWS_PER_CLIENT} rows)`,
+      title: `synthetic-lr: test accuracy per FedAvg round (${CLIENTS} clients × ${TRAIN_ROWS_PER_CLIENT} rows)`,
       xLabel: 'round',
       yLabel: 'test accuracy (10,000 rows)',
       width: 720,
