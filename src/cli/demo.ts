@@ -22,8 +22,6 @@ import { HorizontalParticipant } from '../participant/horizontal-participant.js'
 import { loadDataSource } from '../participant/data-source.js';
 import { compareModels } from '../simulation/report.js';
 import { partitionRaw, type PartitionSpec, type RawPart } from '../simulation/partition-raw.js';
-import { createStrategy } from '../strategy/create-strategy.js';
-import { seededRng } from '../core/rng.js';
 import { flagNumber, flagString } from './args.js';
 import { JOB_FLAG_OPTIONS, JOB_FLAGS_HELP, dataSourceFromFlags, jobFromFlags, partitionFromFlags } from './job-flags.js';
 import { Progress } from './progress.js';
@@ -158,8 +156,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
       const local = role.localData('baseline');
       return { id: p.id, train: local.train, test: local.test, federatedParams: final.params };
     }));
-    const plan = createStrategy(job.strategy, model.layout).configureTrain(1, ['x'], seededRng(0));
-    const comparison = compareModels(model, evalData, plan.instructions, result.rounds.length, job.seed);
+    const comparison = compareModels(model, evalData, job.strategy, result.rounds.length, job.seed);
     const report = buildReport({
       job,
       sim: { job: result, comparison, timings: { federatedMs: deployMs, totalMs: performance.now() - t0 } },

@@ -9,6 +9,7 @@ import { hashString, seededRng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../models/model.js';
 import { trainLocal } from '../models/train.js';
+import { createStrategy, type StrategyConfig } from '../strategy/create-strategy.js';
 import type { TrainInstructions } from '../strategy/strategy.js';
 
 /** The metrics compared. */
@@ -88,16 +89,18 @@ function single(model: Model, test: Dataset, params: Float32Array): Metrics {
 /**
  * Trains the centralized and local-only baselines and compares them with the federated result.
  * Baselines get the same number of passes over their data as a participant in the federation
- * (rounds × local epochs), with the same batch size and learning rate.
+ * (rounds × local epochs), with the same batch size and learning rate as the strategy gives it.
  */
 export function compareModels(
   model: Model,
   parts: readonly ParticipantEvalData[],
-  instructions: TrainInstructions,
+  strategy: StrategyConfig,
   rounds: number,
   seed: number,
   onProgress?: (what: string) => void,
 ): Comparison {
+  // The strategy's own local hyper-parameters (its defaults included), as a participant receives them.
+  const instructions = createStrategy(strategy, model.layout).configureTrain(1, ['baseline'], seededRng(seed)).instructions;
   const baseline: TrainInstructions = {
     epochs: rounds * instructions.epochs,
     batchSize: instructions.batchSize,

@@ -8,8 +8,6 @@ import type { HorizontalJobConfig } from '../federation/horizontal/job-config.js
 import { runHorizontalJob, type JobEvent, type JobResult } from '../coordinator/horizontal-workflow.js';
 import { HorizontalParticipant } from '../participant/horizontal-participant.js';
 import { compareModels, type Comparison } from './report.js';
-import { createStrategy } from '../strategy/create-strategy.js';
-import { seededRng } from '../core/rng.js';
 
 /** Options of a simulation run. */
 export interface SimulationOptions {
@@ -56,9 +54,7 @@ export async function simulateHorizontal(
       const local = p.localData(config.jobId);
       return { id: p.id, train: local.train, test: local.test, federatedParams: p.effectiveParams(config.jobId, job.params) };
     });
-    // The baselines use the strategy's own local hyper-parameters, so they see the same optimiser.
-    const plan = createStrategy(config.strategy, job.model.layout).configureTrain(1, ['x'], seededRng(0));
-    comparison = compareModels(job.model, data, plan.instructions, job.rounds.length, config.seed, options.onBaselineProgress);
+    comparison = compareModels(job.model, data, config.strategy, job.rounds.length, config.seed, options.onBaselineProgress);
   }
   return { job, comparison, timings: { federatedMs, totalMs: performance.now() - t0 }, participants };
 }
