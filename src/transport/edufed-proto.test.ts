@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { projectRoot } from '../core/paths.js';
 import { isRecord } from '../core/validate.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope, type Envelope, type TensorData } from './envelope.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 
 const root = protobuf.loadSync(join(projectRoot(), 'src', 'transport', 'edufed.proto'));
@@ -20,8 +20,13 @@ const service = root.lookupService('edufed.v1.Federation');
 
 const conversion = { longs: Number, bytes: Array, defaults: true, arrays: true } as const;
 
-function floatsLE(data: Float32Array): number[] {
+/** The little-endian bytes of a tensor (this test runs on little-endian hosts). */
+function bytesLE(data: TensorData): number[] {
   return [...new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
+}
+
+function dtypeName(data: TensorData): string {
+  return data instanceof Float32Array ? 'f32' : data instanceof Uint32Array ? 'u32' : 'u8';
 }
 
 const envelopeArb: fc.Arbitrary<Envelope> = fc.record({
@@ -35,8 +40,15 @@ const envelopeArb: fc.Arbitrary<Envelope> = fc.record({
   tensors: fc.array(
     fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }).chain((shape) =>
       fc
-        .array(fc.float({ noNaN: true }), { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) })
-        .map((v) => ({ name: 't', shape, data: Float32Array.from(v) })),
+        .tuple(
+          fc.array(fc.float({ noNaN: true }), { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }),
+          fc.constantFrom('f32', 'u32', 'u8'),
+        )
+        .map(([v, dtype]) => ({
+          name: 't',
+          shape,
+          data: dtype === 'f32' ? Float32Array.from(v) : dtype === 'u32' ? Uint32Array.from(v, (x) => Math.abs(Math.trunc(x * 1e3)) >>> 0) : Uint8Array.from(v, (x) => Math.abs(Math.trunc(x)) & 255),
+        })),
     ),
     { maxLength: 3 },
   ),
@@ -67,7 +79,7 @@ describe('edufed.proto contract', () => {
         assert.ok(Array.isArray(tensors));
         assert.deepEqual(
           tensors.map((t: unknown) => (isRecord(t) ? [t['name'], t['dtype'], t['shape'], t['data']] : undefined)),
-          e.tensors.map((t) => [t.name, 'f32', [...t.shape], floatsLE(t.data)]),
+          e.tensors.map((t) => [t.name, dtypeName(t.data), [...t.shape], bytesLE(t.data)]),
         );
       }),
       { numRuns: 200 },
@@ -86,7 +98,7 @@ describe('edufed.proto contract', () => {
             jobId: e.jobId,
             round: e.round,
             headerJson: JSON.stringify(e.header),
-            tensors: e.tensors.map((t) => ({ name: t.name, dtype: 'f32', shape: [...t.shape], data: Uint8Array.from(floatsLE(t.data)) })),
+            tensors: e.tensors.map((t) => ({ name: t.name, dtype: dtypeName(t.data), shape: [...t.shape], data: Uint8Array.from(bytesLE(t.data)) })),
           }),
         ).finish();
         assert.deepStrictEqual(decodeEnvelope(bytes), { ...e, header: JSON.parse(JSON.stringify(e.header)) as unknown });

@@ -127,6 +127,16 @@ describe('encodeEnvelope / decodeEnvelope', () => {
     );
   });
 
+  it('carries uint32 and byte tensors bit for bit, NaN-looking uint32 patterns included', () => {
+    const ring = Uint32Array.of(0, 1, 0x7fc00001, 0xffffffff, 0x7f800001);
+    const bytes = Uint8Array.of(0, 255, 17);
+    const out = decodeEnvelope(encodeEnvelope({ ...base, tensors: [{ name: 'm', shape: [5], data: ring }, { name: 'k', shape: [3], data: bytes }] }));
+    assert.ok(out.tensors[0]?.data instanceof Uint32Array);
+    assert.deepEqual([...out.tensors[0].data], [...ring]);
+    assert.ok(out.tensors[1]?.data instanceof Uint8Array && !(out.tensors[1].data instanceof Uint32Array));
+    assert.deepEqual([...out.tensors[1].data], [...bytes]);
+  });
+
   it('reports a tensor cut short with the field and byte offset', () => {
     const bytes = encodeEnvelope({ ...base, tensors: [{ name: 'w', shape: [4], data: new Float32Array(4) }] });
     assert.throws(() => decodeEnvelope(bytes.subarray(0, bytes.length - 1)), /envelope: length \d+ runs past the end \(at byte \d+/);
@@ -158,7 +168,8 @@ describe('encodeEnvelope / decodeEnvelope', () => {
     };
     assert.throws(() => decodeEnvelope(envelopeWith(8, tensor('f64', [1], 8))), /dtype "f64" is not supported/);
     assert.throws(() => decodeEnvelope(envelopeWith(8, tensor('f32', [3], 8))), /shape \[3\] has 3 elements but data holds 2/);
-    assert.throws(() => decodeEnvelope(envelopeWith(8, tensor('f32', [1], 6))), /not a whole number of float32/);
+    assert.throws(() => decodeEnvelope(envelopeWith(8, tensor('f32', [1], 6))), /not a whole number of f32 values/);
+    assert.throws(() => decodeEnvelope(envelopeWith(8, tensor('u32', [2], 7))), /not a whole number of u32 values/);
     assert.throws(() => decodeEnvelope(envelopeWith(3, Uint8Array.of(0xc3, 0x28))), /sender: invalid UTF-8/);
     assert.throws(() => decodeEnvelope(envelopeWith(7, utf8('{"a":', 'h'))), /header_json: not valid JSON/);
   });

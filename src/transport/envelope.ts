@@ -1,7 +1,7 @@
 /**
  * The transport's generic message, `Envelope`, and its binary codec (the `Envelope` and `Tensor`
- * messages of `edufed.proto`, proto3 wire format). Tensors travel as raw little-endian float32
- * bytes, never as JSON numbers; everything else that a workflow needs rides in a small JSON header.
+ * messages of `edufed.proto`, proto3 wire format). Tensors travel as raw little-endian bytes (float32,
+ * uint32 or plain bytes), never as JSON numbers; everything else that a workflow needs rides in a small JSON header.
  *
  * Decoding treats its input as hostile: every field is checked, unknown fields are skipped, and any
  * problem is a {@link TransportError} with reason `protocol`, never a crash or a half-built value.
@@ -10,16 +10,20 @@ import { endianness } from 'node:os';
 import { TransportError } from './errors.js';
 import { lenFieldSize, ProtoReader, ProtoWriter, tagSize, utf8, varintSize, WIRE_LEN, WIRE_VARINT } from './protobuf-wire.js';
 
-/** A named float32 tensor; `data.length` equals the product of `shape` (1 for a scalar with shape []). */
+/** The element arrays a tensor may hold: float32 (models), uint32 (masked ring elements), bytes (keys, ciphertexts). */
+export type TensorData = Float32Array | Uint32Array | Uint8Array;
+
+/** A named tensor; `data.length` equals the product of `shape` (1 for a scalar with shape []). */
 export interface Tensor {
   name: string;
   shape: readonly number[];
   /**
-   * The values. Once handed to a link a tensor must not be mutated: its bytes are read when its
-   * frames are written, possibly after `request` returned, and one array may be shared by every
-   * request of a broadcast (the coordinator's global models are immutable; strategies return new arrays).
+   * The values; the array's class is the element type on the wire ("f32", "u32" or "u8"). Once
+   * handed to a link a tensor must not be mutated: its bytes are read when its frames are written,
+   * possibly after `request` returned, and one array may be shared by every request of a broadcast
+   * (the coordinator's global models are immutable; strategies return new arrays).
    */
-  data: Float32Array;
+  data: TensorData;
 }
 
 /** One message between the coordinator and a participant. */
@@ -45,11 +49,30 @@ export interface Envelope {
 export const MAX_SHORT_STRING_BYTES = 1024;
 /** Upper bound on a tensor's rank. */
 export const MAX_TENSOR_RANK = 32;
-/** The only tensor element type this version carries. */
+/** Element type of float32 tensors (IEEE 754 binary32, little-endian). */
 export const TENSOR_DTYPE_F32 = 'f32';
+/** Element type of unsigned 32-bit integer tensors (little-endian). */
+export const TENSOR_DTYPE_U32 = 'u32';
+/** Element type of byte tensors. */
+export const TENSOR_DTYPE_U8 = 'u8';
+/** Every element type this version carries. */
+export const TENSOR_DTYPES = [TENSOR_DTYPE_F32, TENSOR_DTYPE_U32, TENSOR_DTYPE_U8] as const;
+type Dtype = (typeof TENSOR_DTYPES)[number];
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
-const DTYPE_BYTES = utf8(TENSOR_DTYPE_F32, 'dtype');
+const DTYPE_BYTES: Readonly<Record<Dtype, Uint8Array>> = {
+  f32: utf8(TENSOR_DTYPE_F32, 'dtype'),
+  u32: utf8(TENSOR_DTYPE_U32, 'dtype'),
+  u8: utf8(TENSOR_DTYPE_U8, 'dtype'),
+};
+
+/** The wire element type of a tensor's array, or undefined for an array class the wire does not carry. */
+function dtypeOf(data: unknown): Dtype | undefined {
+  if (data instanceof Float32Array) return TENSOR_DTYPE_F32;
+  if (data instanceof Uint32Array) return TENSOR_DTYPE_U32;
+  if (data instanceof Uint8Array) return TENSOR_DTYPE_U8;
+  return undefined;
+}
 
 // Field numbers, as declared in edufed.proto.
 const ENV_KIND = 1;
@@ -106,7 +129,8 @@ interface TensorPlan {
   readonly name: Uint8Array;
   readonly shape: readonly number[];
   readonly shapeBytes: number;
-  readonly data: Float32Array;
+  readonly data: TensorData;
+  readonly dtype: Dtype;
   readonly size: number;
 }
 
@@ -115,7 +139,8 @@ function planTensor(t: Tensor, index: number): TensorPlan {
   if (typeof t !== 'object' || t === null) throw new TransportError('protocol', `${what}: expected an object`);
   const name = shortString(t.name, `${what}.name`);
   const elements = shapeSize(t.shape, what);
-  if (!(t.data instanceof Float32Array)) throw new TransportError('protocol', `${what}.data: expected a Float32Array`);
+  const dtype = dtypeOf(t.data);
+  if (dtype === undefined) throw new TransportError('protocol', `${what}.data: expected a Float32Array, Uint32Array or Uint8Array`);
   if (t.data.length !== elements) {
     throw new TransportError(
       'protocol',
@@ -124,34 +149,36 @@ function planTensor(t: Tensor, index: number): TensorPlan {
   }
   let shapeBytes = 0;
   for (const d of t.shape) shapeBytes += varintSize(d);
-  const dataBytes = t.data.length * 4;
+  const dataBytes = t.data.byteLength;
   let size = 0;
   if (name.length > 0) size += lenFieldSize(TENSOR_NAME, name.length);
-  size += lenFieldSize(TENSOR_DTYPE, DTYPE_BYTES.length);
+  size += lenFieldSize(TENSOR_DTYPE, DTYPE_BYTES[dtype].length);
   if (t.shape.length > 0) size += lenFieldSize(TENSOR_SHAPE, shapeBytes);
   if (dataBytes > 0) size += lenFieldSize(TENSOR_DATA, dataBytes);
-  return { name, shape: t.shape, shapeBytes, data: t.data, size };
+  return { name, shape: t.shape, shapeBytes, data: t.data, dtype, size };
 }
 
 // Big-endian hosts only: the little-endian bytes of each tensor, converted once however many
 // participants it is broadcast to. Sound because sent tensors are never mutated (see Tensor.data).
-const swappedBytes = new WeakMap<Float32Array, Uint8Array>();
+const swappedBytes = new WeakMap<TensorData, Uint8Array>();
 
-/** The little-endian float32 bytes of `data`: a view on little-endian hosts, a cached conversion otherwise. */
-function float32LEBytes(data: Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN_HOST) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+/** The little-endian bytes of `data`: a view on little-endian hosts (and for bytes), a cached conversion otherwise. */
+function littleEndianBytes(data: TensorData): Uint8Array {
+  if (LITTLE_ENDIAN_HOST || data instanceof Uint8Array) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const cached = swappedBytes.get(data);
   if (cached !== undefined) return cached;
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
+  // Integers are swapped as integers, so no float conversion can touch their bits.
+  if (data instanceof Uint32Array) for (let i = 0; i < data.length; i++) view.setUint32(i * 4, data[i] as number, true);
+  else for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
   swappedBytes.set(data, out);
   return out;
 }
 
 /**
  * An envelope encoded as byte ranges whose concatenation is the `Envelope` message: the field
- * headers live in one small buffer, and each tensor's data is a view of the caller's Float32Array
+ * headers live in one small buffer, and each tensor's data is a view of the caller's typed array
  * (little-endian hosts), so nothing large is copied until the bytes are framed.
  */
 export interface EncodedEnvelope {
@@ -214,7 +241,7 @@ export function encodeEnvelopeParts(e: Envelope): EncodedEnvelope {
     w.tag(ENV_TENSORS, WIRE_LEN);
     w.varint(p.size);
     w.bytesField(TENSOR_NAME, p.name);
-    w.bytesField(TENSOR_DTYPE, DTYPE_BYTES);
+    w.bytesField(TENSOR_DTYPE, DTYPE_BYTES[p.dtype]);
     if (p.shape.length > 0) {
       w.tag(TENSOR_SHAPE, WIRE_LEN);
       w.varint(p.shapeBytes);
@@ -225,7 +252,7 @@ export function encodeEnvelopeParts(e: Envelope): EncodedEnvelope {
       w.varint(p.data.byteLength);
       parts.push(w.bytes.subarray(sliceStart, w.position));
       sliceStart = w.position;
-      parts.push(float32LEBytes(p.data));
+      parts.push(littleEndianBytes(p.data));
     }
   }
   const meta = w.finish();
@@ -244,6 +271,19 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
   for (const part of parts) {
     out.set(part, pos);
     pos += part.length;
+  }
+  return out;
+}
+
+function readUint32LE(raw: Uint8Array): Uint32Array {
+  const n = raw.length / 4;
+  if (LITTLE_ENDIAN_HOST && raw.byteOffset % 4 === 0) return new Uint32Array(raw.buffer, raw.byteOffset, n);
+  const out = new Uint32Array(n);
+  if (LITTLE_ENDIAN_HOST) {
+    new Uint8Array(out.buffer).set(raw);
+  } else {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < n; i++) out[i] = view.getUint32(i * 4, true);
   }
   return out;
 }
@@ -301,13 +341,15 @@ function decodeTensor(bytes: Uint8Array, index: number): Tensor {
         r.skip(tag);
     }
   }
-  if (dtype !== TENSOR_DTYPE_F32) r.fail(`dtype "${dtype}" is not supported (only "${TENSOR_DTYPE_F32}")`);
-  if (data.length % 4 !== 0) r.fail(`data: ${data.length} bytes is not a whole number of float32 values`);
+  if (!(TENSOR_DTYPES as readonly string[]).includes(dtype)) r.fail(`dtype "${dtype}" is not supported (only ${TENSOR_DTYPES.map((d) => `"${d}"`).join(', ')})`);
+  const width = dtype === TENSOR_DTYPE_U8 ? 1 : 4;
+  if (data.length % width !== 0) r.fail(`data: ${data.length} bytes is not a whole number of ${dtype} values`);
   const elements = shapeSize(shape, what);
-  if (elements !== data.length / 4) {
-    r.fail(`"${name}": shape [${shape.join(', ')}] has ${elements} elements but data holds ${data.length / 4}`);
+  if (elements !== data.length / width) {
+    r.fail(`"${name}": shape [${shape.join(', ')}] has ${elements} elements but data holds ${data.length / width}`);
   }
-  return { name, shape, data: readFloat32LE(data) };
+  const values: TensorData = dtype === TENSOR_DTYPE_F32 ? readFloat32LE(data) : dtype === TENSOR_DTYPE_U32 ? readUint32LE(data) : new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return { name, shape, data: values };
 }
 
 /**

@@ -101,6 +101,7 @@ function dense(summary: unknown, participant: string): unknown {
 function params(e: Envelope, who: string | undefined): Float32Array {
   const t = e.tensors.find((x) => x.name === 'params');
   if (t === undefined || e.tensors.length !== 1) throw new ValidationError(who, `${e.kind}: expected exactly one tensor named "params"`);
+  if (!(t.data instanceof Float32Array)) throw new ValidationError(who, `${e.kind}: tensor "params" must be float32`);
   return t.data;
 }
 
