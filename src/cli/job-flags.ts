@@ -5,6 +5,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../core/errors.js';
 import type { HorizontalJobConfig, StoppingConfig } from '../federation/horizontal/job-config.js';
+import { AGGREGATION_MODES, DP_UNITS, type DpConfig, type PrivacyConfig } from '../federation/horizontal/privacy-config.js';
 import type { ModelSpec } from '../models/model.js';
 import type { DataSourceConfig } from '../participant/data-source.js';
 import type { PartitionSpec } from '../simulation/partition-raw.js';
@@ -53,6 +54,18 @@ export const JOB_FLAG_OPTIONS = {
   patience: { type: 'string' },
   seed: { type: 'string' },
   'min-category-count': { type: 'string' },
+  aggregation: { type: 'string' },
+  'secagg-threshold': { type: 'string' },
+  'secagg-neighbours': { type: 'string' },
+  'secagg-clip': { type: 'string' },
+  dp: { type: 'string' },
+  'dp-noise': { type: 'string' },
+  'dp-clip': { type: 'string' },
+  'dp-adaptive-clip': { type: 'string' },
+  'dp-sigma': { type: 'string' },
+  'dp-epsilon': { type: 'string' },
+  'dp-delta': { type: 'string' },
+  'dp-max-epsilon': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Help text for the job flags. */
@@ -78,7 +91,16 @@ Strategy:
   --trim-beta β (fedtrimmedavg)  --krum-f F --krum-m M (krum)  --personal BLOCK,... (fedper)
 Rounds:
   --rounds R (default 20)  --target-metric auc|accuracy|f1|logLoss --target-value V  --patience R
-  --seed S (default 42)  --min-category-count N`;
+  --seed S (default 42)  --min-category-count N
+Privacy (see docs/threat-model.md):
+  --aggregation plain|secagg+|ckks   how updates reach the coordinator (default plain)
+    --secagg-threshold T --secagg-neighbours K --secagg-clip C   (SecAgg+; defaults as documented)
+  --dp learner|platform|local        differential privacy unit (default none)
+    --dp-clip C          per-example (learner) or per-update (platform, local) L2 clip (default 1)
+    --dp-sigma σ | --dp-epsilon ε    noise multiplier, or the ε the job's rounds may spend in all
+    --dp-delta δ (default 1e-5)  --dp-max-epsilon ε (stop before a round that would spend more)
+    --dp-noise central|distributed   (platform) who adds the noise; distributed needs secagg+ or ckks
+    --dp-adaptive-clip Q             (platform, central) adapt the clip to the Q-quantile of update norms`;
 
 /** Builds the data source from flags. */
 export function dataSourceFromFlags(v: FlagValues): DataSourceConfig {
@@ -180,12 +202,58 @@ export function stoppingFromFlags(v: FlagValues): StoppingConfig | undefined {
   return s;
 }
 
+/** Builds the privacy settings from flags; undefined when none are given. */
+export function privacyFromFlags(v: FlagValues): PrivacyConfig | undefined {
+  const aggregation = flagChoice(v, 'aggregation', AGGREGATION_MODES, 'plain');
+  const secAgg: Record<string, number> = {};
+  const threshold = flagOptionalNumber(v, 'secagg-threshold', { integer: true, min: 1 });
+  const neighbours = flagOptionalNumber(v, 'secagg-neighbours', { integer: true, min: 1 });
+  const clip = flagOptionalNumber(v, 'secagg-clip', { min: 0 });
+  if (threshold !== undefined) secAgg['threshold'] = threshold;
+  if (neighbours !== undefined) secAgg['neighbours'] = neighbours;
+  if (clip !== undefined) secAgg['clipRange'] = clip;
+  if (Object.keys(secAgg).length > 0 && aggregation !== 'secagg+') throw new ConfigError('--secagg-*', 'need --aggregation secagg+');
+  const unitName = flagString(v, 'dp');
+  let dp: DpConfig | undefined;
+  if (unitName !== undefined) {
+    const unit = flagChoice(v, 'dp', DP_UNITS, 'learner');
+    const sigma = flagOptionalNumber(v, 'dp-sigma', { min: 0 });
+    const epsilon = flagOptionalNumber(v, 'dp-epsilon', { min: 0 });
+    if (sigma === undefined && epsilon === undefined) throw new ConfigError('--dp-sigma/--dp-epsilon', `--dp ${unit} needs one of them`);
+    const noise = flagString(v, 'dp-noise');
+    const quantile = flagOptionalNumber(v, 'dp-adaptive-clip', { min: 0, max: 1 });
+    const delta = flagOptionalNumber(v, 'dp-delta', { min: 0, max: 1 });
+    const maxEpsilon = flagOptionalNumber(v, 'dp-max-epsilon', { min: 0 });
+    dp = {
+      unit,
+      clipNorm: flagNumber(v, 'dp-clip', 1, { min: 0 }),
+      ...(sigma !== undefined ? { noiseMultiplier: sigma } : {}),
+      ...(epsilon !== undefined ? { targetEpsilon: epsilon } : {}),
+      ...(noise !== undefined ? { noise: flagChoice(v, 'dp-noise', ['central', 'distributed'] as const, 'central') } : {}),
+      ...(quantile !== undefined ? { adaptiveClip: { targetQuantile: quantile } } : {}),
+      ...(delta !== undefined ? { delta } : {}),
+      ...(maxEpsilon !== undefined ? { maxEpsilon } : {}),
+    };
+  } else {
+    for (const f of ['dp-noise', 'dp-clip', 'dp-adaptive-clip', 'dp-sigma', 'dp-epsilon', 'dp-delta', 'dp-max-epsilon']) {
+      if (v[f] !== undefined) throw new ConfigError(`--${f}`, 'needs --dp learner|platform|local');
+    }
+  }
+  if (aggregation === 'plain' && dp === undefined) return undefined;
+  return {
+    ...(aggregation !== 'plain' ? { aggregation } : {}),
+    ...(Object.keys(secAgg).length > 0 ? { secAgg } : {}),
+    ...(dp !== undefined ? { dp } : {}),
+  };
+}
+
 /** Builds a whole job configuration from flags and a schema. */
 export function jobFromFlags(v: FlagValues, schema: Schema, jobId: string): HorizontalJobConfig {
   const stopping = stoppingFromFlags(v);
   const minCat = flagOptionalNumber(v, 'min-category-count', { integer: true, min: 1 });
   const seed = flagNumber(v, 'seed', 42, { integer: true, min: 0 });
   const splitColumn = flagString(v, 'split-column');
+  const privacy = privacyFromFlags(v);
   return {
     ...(splitColumn !== undefined ? { splitColumn } : {}),
     jobId,
@@ -198,5 +266,6 @@ export function jobFromFlags(v: FlagValues, schema: Schema, jobId: string): Hori
     seed,
     ...(stopping !== undefined ? { stopping } : {}),
     ...(minCat !== undefined ? { minCategoryCount: minCat } : {}),
+    ...(privacy !== undefined ? { privacy } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { loadSchema } from '../data/schema-io.js';
 import { validateJobConfig, type HorizontalJobConfig, type StoppingConfig } from '../federation/horizontal/job-config.js';
 import { parseModelSpec } from '../models/parse-model-spec.js';
 import { parseStrategyConfig } from '../strategy/create-strategy.js';
+import { parsePrivacyConfig } from '../federation/horizontal/privacy-config.js';
 
 /** A validated coordinator configuration with absolute paths. */
 export interface CoordinatorConfig {
@@ -107,6 +108,7 @@ export function parseCoordinatorConfig(value: unknown, base: string): Coordinato
     rounds: num(j, 'rounds', 'job', { integer: true, min: 1 }),
     seed,
     ...(stop !== undefined ? { stopping: stop } : {}),
+    ...(j['privacy'] !== undefined ? { privacy: parsePrivacyConfig(j['privacy']) } : {}),
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
   };
   validateJobConfig(job);

@@ -16,6 +16,7 @@ export function horizontalJob(job: HorizontalJobConfig, onResult?: (r: JobResult
     const result = await runHorizontalJob(job, () => participants.callers(job.jobId), {
       ...(onEvent !== undefined ? { onEvent } : {}),
       ...(resume !== undefined ? { resume } : {}),
+      secureCalls: participants.secureCalls(job.jobId),
       onRoundComplete: (record, params, strategy, encoder) => {
         if (!encoderSaved) {
           store.saveEncoder(job.jobId, encoder);

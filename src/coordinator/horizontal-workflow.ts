@@ -18,6 +18,12 @@ import type { ParticipantCaller, ParticipantCallers } from '../federation/horizo
 import { validateJobConfig, type HorizontalJobConfig } from '../federation/horizontal/job-config.js';
 import type { DataTask, HorizontalReply, HorizontalRequest } from '../federation/horizontal/protocol.js';
 import { checkUpdate } from './update-check.js';
+import type { AggregationMode } from '../federation/horizontal/privacy-config.js';
+import type { SecureRoundOutput } from '../federation/secure-round.js';
+import type { TrainInstructions } from '../strategy/strategy.js';
+import { createDpPlan, type RoundPrivacy } from './dp-plan.js';
+import { createSecureRunner, SECURE_AGGREGATE_ID, validateSecureSettings } from './secure-runner.js';
+import type { SecureCalls } from '../federation/secure-calls.js';
 
 /** A participant left out of a round, and why. */
 export interface Dropped {
@@ -51,6 +57,10 @@ export interface RoundRecord {
    * was evaluated inside the next round's train requests.
    */
   readonly evaluatePhaseMs: number;
+  /** How updates reached the coordinator (absent: plain). */
+  readonly aggregation?: AggregationMode;
+  /** Privacy spent up to and including this round (absent without DP). */
+  readonly privacy?: RoundPrivacy;
 }
 
 /** Progress events, for progress bars and logs. */
@@ -75,6 +85,8 @@ export interface WorkflowHooks {
   readonly onRoundComplete?: (record: RoundRecord, params: Float32Array, strategy: Strategy, encoder: EncoderSpec) => Promise<void> | void;
   /** Resume from the last completed round instead of starting fresh. */
   readonly resume?: ResumeState;
+  /** How to reach participants' secure-aggregation roles; required by SecAgg+ and CKKS jobs. */
+  readonly secureCalls?: SecureCalls;
 }
 
 /** The outcome of a job. */
@@ -169,6 +181,7 @@ export async function runHorizontalJob(
   hooks: WorkflowHooks = {},
 ): Promise<JobResult> {
   validateJobConfig(config);
+  validateSecureSettings(config);
   const emit = hooks.onEvent ?? ((): void => undefined);
   const timeoutMs = config.roundTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const minParticipants = config.minParticipants ?? 1;
@@ -208,15 +221,23 @@ export async function runHorizontalJob(
   }
   const model = createModel(config.model, encoder.dim, encoder.numClasses);
   const strategy = createStrategy(config.strategy, model.layout);
+  const aggregation = config.privacy?.aggregation ?? 'plain';
+  const dp = createDpPlan(config);
+  const secureRunner = aggregation === 'plain' ? undefined : createSecureRunner(config, aggregation, hooks.secureCalls);
+  /** Training-set sizes from setup replies (learner-level accounting needs each platform's n). */
+  const numTrain = new Map<string, number>();
+  /** Budgets participants declared in their setup replies (their policy's maximum ε). */
+  const budgets = new Map<string, number>();
   let params = model.init(seededRng(hashString(`${config.seed}|${config.jobId}|init`)));
   const history: RoundRecord[] = [];
   let round = 1;
   if (hooks.resume !== undefined) {
+    dp?.restore(hooks.resume.strategyState, hooks.resume.history);
     if (hooks.resume.params.length !== model.numParams) {
       throw new ConfigError('resume', `checkpoint has ${hooks.resume.params.length} parameters, the model needs ${model.numParams}`);
     }
     params = hooks.resume.params.slice();
-    strategy.restore(hooks.resume.strategyState);
+    strategy.restore(dp !== undefined ? dp.strategyOnly(hooks.resume.strategyState) : hooks.resume.strategyState);
     history.push(...hooks.resume.history);
     round = hooks.resume.round + 1;
   }
@@ -257,6 +278,8 @@ export async function runHorizontalJob(
       for (const r of setup) {
         if ('reply' in r && r.reply.step === 'setup-result') {
           ready.add(r.id);
+          numTrain.set(r.id, r.reply.payload.numTrain);
+          if (r.reply.payload.maxEpsilon !== undefined) budgets.set(r.id, r.reply.payload.maxEpsilon);
           excluded.delete(r.id);
         } else {
           split.delete(r.id);
@@ -285,7 +308,7 @@ export async function runHorizontalJob(
     const record: RoundRecord = { ...pending, metrics, evaluatePhaseMs };
     pending = undefined;
     history.push(record);
-    if (hooks.onRoundComplete !== undefined) await hooks.onRoundComplete(record, params, strategy, encoder);
+    if (hooks.onRoundComplete !== undefined) await hooks.onRoundComplete(record, params, dp !== undefined ? dp.wrapState(strategy) : strategy, encoder);
     emit({ type: 'round', record, maxRounds: config.rounds });
     const verdict = rule.check(history.map((h) => ({ round: h.round, metrics: { ...h.metrics } })));
     if (verdict.stop) stopReason = verdict.reason ?? 'stopping rule';
@@ -317,22 +340,59 @@ export async function runHorizontalJob(
     const plan = strategy.configureTrain(round, available, rng);
     const global = params;
     const evaluate = pending !== undefined;
+    // Differential privacy: stop before a round that would exceed a budget, and tell each platform what to apply.
+    const verdict = dp?.beforeRound(round, plan.selected, available.length, numTrain, budgets);
+    if (verdict !== undefined && verdict.stop !== undefined) {
+      if (evaluate) {
+        const evals = await callAll(callers, available, () => ({ step: 'evaluate', from: 'coordinator', to: 'participant', payload: { round: round - 1, params: global } }), timeoutMs, round - 1);
+        await complete(evaluationsOf(evals, round - 1), 0);
+      }
+      stopReason = verdict.stop;
+      stopped = true;
+      break;
+    }
+    const instructionsFor = (id: string): TrainInstructions => {
+      const local = verdict?.instructions.get(id);
+      return local !== undefined ? { ...plan.instructions, privacy: local } : plan.instructions;
+    };
     const waitFor = Math.max(minParticipants, Math.ceil((config.waitFraction ?? 1) * plan.selected.length));
     // Participants not selected to train still evaluate the previous round's model.
     const evalOnly = evaluate ? available.filter((id) => !plan.selected.includes(id)) : [];
-    const [replies, evalReplies] = await Promise.all([
-      callAll(
+    const evalPhase = callAll(callers, evalOnly, () => ({ step: 'evaluate', from: 'coordinator', to: 'participant', payload: { round: round - 1, params: global } }), timeoutMs, round - 1);
+    let replies: Settled[] = [];
+    let secure: SecureRoundOutput | undefined;
+    if (aggregation === 'plain') {
+      replies = await callAll(
         callers,
         plan.selected,
-        () => ({ step: 'train', from: 'coordinator', to: 'participant', payload: { round, params: global, instructions: plan.instructions, evaluate } }),
+        (id) => ({ step: 'train', from: 'coordinator', to: 'participant', payload: { round, params: global, instructions: instructionsFor(id), evaluate } }),
         timeoutMs,
         round,
         waitFor < plan.selected.length ? { count: waitFor, accept: (r) => 'reply' in r && r.reply.step === 'train-result' } : undefined,
-      ),
-      callAll(callers, evalOnly, () => ({ step: 'evaluate', from: 'coordinator', to: 'participant', payload: { round: round - 1, params: global } }), timeoutMs, round - 1),
-    ]);
+      );
+    } else {
+      try {
+        if (secureRunner === undefined) throw new ConfigError('privacy.aggregation', `no runner for ${aggregation}`);
+        secure = await secureRunner(round)({
+          jobId: config.jobId,
+          round,
+          selected: plan.selected,
+          global,
+          // Every participant of a secure round gets the same instructions (distributed noise shares are equal).
+          instructions: instructionsFor(plan.selected[0] ?? ''),
+          evaluate,
+          timeoutMs,
+          minParticipants,
+        });
+      } catch (err) {
+        await evalPhase.catch(() => undefined);
+        throw err instanceof RoundError ? err : new RoundError(round, toErrorInfo(err).message);
+      }
+    }
+    const evalReplies = await evalPhase;
     const trainPhaseMs = performance.now() - t0;
-    if (evaluate && (await complete(evaluationsOf([...replies, ...evalReplies], round - 1), 0))) {
+    const secureSummaries = secure !== undefined ? [...secure.meta.values()].flatMap((m) => (m.summary !== undefined ? [m.summary] : [])) : [];
+    if (evaluate && (await complete([...secureSummaries, ...evaluationsOf([...replies, ...evalReplies], round - 1)], 0))) {
       // This round's training is discarded: the job ends with the model the rule stopped on.
       stopped = true;
       break;
@@ -341,6 +401,27 @@ export async function runHorizontalJob(
     const dropped: Dropped[] = [];
     let lossSum = 0;
     let maxTrainMs = 0;
+    let lossWeight = 0;
+    if (secure !== undefined) {
+      dropped.push(...secure.dropped);
+      if (secure.survivors.length < minParticipants || !(secure.weightSum > 0)) {
+        throw new RoundError(round, `only ${secure.survivors.length} participants' inputs are in the secure sum, quorum is ${minParticipants}` +
+          (dropped.length > 0 ? `; dropped: ${dropped.map((d) => `${d.participantId} (${d.reason})`).join('; ')}` : ''));
+      }
+      const mean = new Float32Array(global.length);
+      for (let j = 0; j < mean.length; j++) mean[j] = (global[j] as number) + (secure.weightedDeltaSum[j] as number) / secure.weightSum;
+      const problem = checkUpdate(mean, model.numParams, maxNorm);
+      if (problem !== null) throw new RoundError(round, `the securely aggregated update is invalid: ${problem}`);
+      // Only the sum is known: mean-based strategies (the only ones allowed here) take it as one update.
+      updates.push({ participantId: SECURE_AGGREGATE_ID, params: mean, numExamples: secure.survivors.length });
+      for (const m of secure.meta.values()) {
+        if (Number.isFinite(m.loss)) {
+          lossSum += m.loss;
+          lossWeight += 1;
+        }
+        maxTrainMs = Math.max(maxTrainMs, m.trainMs);
+      }
+    }
     for (const r of replies) {
       if ('error' in r) {
         dropped.push({ participantId: r.id, reason: r.error, flagged: false });
@@ -358,24 +439,30 @@ export async function runHorizontalJob(
         } else {
           updates.push({ participantId: r.id, params: p.params, numExamples: p.numExamples });
           lossSum += p.loss * p.numExamples;
+          lossWeight += p.numExamples;
           maxTrainMs = Math.max(maxTrainMs, p.trainMs);
         }
       }
     }
-    if (updates.length < minParticipants) {
+    if (secure === undefined && updates.length < minParticipants) {
       throw new RoundError(round, `only ${updates.length} valid updates arrived, quorum is ${minParticipants}` +
         (dropped.length > 0 ? `; dropped: ${dropped.map((d) => `${d.participantId} (${d.reason})`).join('; ')}` : ''));
     }
     const ta = performance.now();
-    params = strategy.aggregateTrain(round, global, updates);
+    // Central platform-level DP: the coordinator clips each update and noises their mean (trusted-server mode).
+    const toAggregate = dp !== undefined && secure === undefined ? dp.centralAggregate(round, global, updates) : updates;
+    params = strategy.aggregateTrain(round, global, toAggregate);
     const aggregateMs = performance.now() - ta;
-    const nTrain = updates.reduce((sum, u) => sum + u.numExamples, 0);
+    const received = secure !== undefined ? secure.survivors : updates.map((u) => u.participantId);
+    const spent = dp?.afterRound(round, plan.selected, received, available.length, numTrain);
     pending = {
       round,
       selected: plan.selected,
-      received: updates.map((u) => u.participantId),
+      received,
       dropped,
-      trainLoss: lossSum / nTrain,
+      ...(aggregation !== 'plain' ? { aggregation } : {}),
+      ...(spent !== undefined ? { privacy: spent } : {}),
+      trainLoss: lossSum / lossWeight,
       wallMs: performance.now() - t0,
       maxTrainMs,
       aggregateMs,

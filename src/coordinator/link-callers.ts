@@ -5,6 +5,10 @@
 import type { CoordinatorTransport, ParticipantLink } from '../transport/channel.js';
 import { decodeReply, encodeRequest } from '../federation/horizontal/codec.js';
 import type { ParticipantCaller, ParticipantCallers } from '../federation/horizontal/caller.js';
+import { decodeCkksReply, encodeCkksRequest } from '../federation/ckks/index.js';
+import { decodeReply as decodeSecAggReply, encodeRequest as encodeSecAggRequest } from '../federation/secagg/index.js';
+import type { SecureCalls } from '../federation/secure-calls.js';
+import { TransportError } from '../transport/errors.js';
 
 /** One link as a caller for job `jobId`. */
 export function linkCaller(link: ParticipantLink, jobId: string): ParticipantCaller {
@@ -44,6 +48,23 @@ export class ConnectedParticipants {
     const out = new Map<string, ParticipantCaller>();
     for (const link of this.links.values()) if (link.connected) out.set(link.participantId, linkCaller(link, jobId));
     return out;
+  }
+
+  /** The connected participants' secure-aggregation roles for a job, each reply validated at the edge. */
+  secureCalls(jobId: string): SecureCalls {
+    const linkOf = (id: string): ParticipantLink => {
+      const link = this.links.get(id);
+      if (link === undefined || !link.connected) throw new TransportError('disconnected', `participant "${id}" is not connected`);
+      return link;
+    };
+    const options = (o: { readonly timeoutMs: number; readonly signal?: AbortSignal }): { timeoutMs: number; signal?: AbortSignal } => ({
+      timeoutMs: o.timeoutMs,
+      ...(o.signal !== undefined ? { signal: o.signal } : {}),
+    });
+    return {
+      secAgg: async (id, req, o) => decodeSecAggReply(await linkOf(id).request(encodeSecAggRequest(jobId, req), options(o)), id),
+      ckks: async (id, req, o) => decodeCkksReply(await linkOf(id).request(encodeCkksRequest(jobId, req), options(o)), id),
+    };
   }
 
   /** Resolves once at least `n` participants are connected, or rejects after `timeoutMs`. */

@@ -54,6 +54,7 @@ function policy(v: unknown): ParticipantPolicy | undefined {
   if (!isRecord(v)) throw new ConfigError('policy', 'must be an object');
   const out: { -readonly [K in keyof ParticipantPolicy]: ParticipantPolicy[K] } = {};
   if (v['maxRounds'] !== undefined) out.maxRounds = num(v, 'maxRounds', 'policy', { integer: true, min: 1 });
+  if (v['maxEpsilon'] !== undefined) out.maxEpsilon = num(v, 'maxEpsilon', 'policy', { min: Number.MIN_VALUE });
   if (v['allowedFeatures'] !== undefined) out.allowedFeatures = strArray(v, 'allowedFeatures', 'policy');
   if (v['forbiddenFeatures'] !== undefined) out.forbiddenFeatures = strArray(v, 'forbiddenFeatures', 'policy');
   return out;

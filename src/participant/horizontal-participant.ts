@@ -4,7 +4,7 @@
  * inside a simulation and behind the networked transport.
  */
 import { DataError, EduFedError, toErrorInfo } from '../core/errors.js';
-import { hashString, seededRng } from '../core/rng.js';
+import { cryptoRng, hashString, seededRng } from '../core/rng.js';
 import { summarize, type EvalSummary } from '../core/metrics.js';
 import { encode, localStats, type EncoderSpec } from '../data/encoder.js';
 import { stratifiedSplit } from '../data/split.js';
@@ -23,7 +23,9 @@ import type {
   StatsRequest,
   TrainRequest,
 } from '../federation/horizontal/protocol.js';
-import { checkPolicy, type ParticipantPolicy } from './policy.js';
+import { checkPolicy, PolicyError, type ParticipantPolicy } from './policy.js';
+import { DEFAULT_DELTA } from '../federation/horizontal/privacy-config.js';
+import { dpSgdSchedule, PrivacyLedger, privatizeUpdate, trainDpSgd } from '../privacy/index.js';
 
 /** One job's local state on a participant. */
 interface JobState {
@@ -36,6 +38,8 @@ interface JobState {
   testData?: Dataset;
   /** FedPer: this participant's own values of the personal blocks. */
   personal?: Float32Array;
+  /** Learner-level ε this platform has spent in the job (its own account, checked against its policy). */
+  privacy?: PrivacyLedger;
   personalBlocks?: readonly string[];
 }
 
@@ -127,7 +131,12 @@ export class HorizontalParticipant {
       step: 'setup-result',
       from: 'participant',
       to: 'coordinator',
-      payload: { numTrain: trainData.n, numTest: testData.n, dim: encoder.dim },
+      payload: {
+        numTrain: trainData.n,
+        numTest: testData.n,
+        dim: encoder.dim,
+        ...(this.policy?.maxEpsilon !== undefined ? { maxEpsilon: this.policy.maxEpsilon } : {}),
+      },
     };
   }
 
@@ -143,13 +152,46 @@ export class HorizontalParticipant {
     const summary = req.payload.evaluate === true ? this.summarize(jobId, params) : undefined;
     const personalBlocks = instructions.personalBlocks ?? [];
     const start = this.withPersonal(state, model, params, personalBlocks);
-    const rng = seededRng(hashString(`${this.seed}|${this.id}|${jobId}|${round}`));
+    const privacy = instructions.privacy;
+    const dpSgd = privacy?.dpSgd;
     const t0 = performance.now();
-    const result = trainLocal(model, start, trainData, instructions, rng, { anchor: start });
+    let result: { params: Float32Array; meanLoss: number; numExamples: number };
+    /** The trained parameters before any update privatisation: FedPer's personal layers are kept from these. */
+    let trainedLocally: Float32Array;
+    if (dpSgd !== undefined) {
+      // Learner-level DP: this platform checks its own budget before any of its rows are touched.
+      const schedule = dpSgdSchedule(trainData.n, instructions.batchSize, instructions.epochs);
+      const entry = { round, unit: 'learner' as const, participantId: this.id, q: schedule.sampleRate, sigma: dpSgd.noiseMultiplier, steps: schedule.steps };
+      const ledger = (state.privacy ??= new PrivacyLedger({ delta: privacy?.delta ?? DEFAULT_DELTA }));
+      const budget = this.policy?.maxEpsilon;
+      if (budget !== undefined) {
+        const check = ledger.wouldExceed(budget, entry);
+        if (check.exceeds) throw new PolicyError(`${check.message} set by this platform's policy`);
+      }
+      // Batch sampling and noise both come from the CSPRNG: amplification by sampling assumes the batches stay secret.
+      const trained = trainDpSgd(model, start, trainData, instructions, dpSgd, cryptoRng(), cryptoRng(), { anchor: start });
+      ledger.record(entry);
+      // The mean loss is computed from raw rows without noise: it is not sent under DP.
+      result = { params: trained.params, meanLoss: NaN, numExamples: trained.numExamples };
+    } else {
+      const rng = seededRng(hashString(`${this.seed}|${this.id}|${jobId}|${round}`));
+      result = trainLocal(model, start, trainData, instructions, rng, { anchor: start });
+    }
+    trainedLocally = result.params;
+    if (privacy?.clipUpdate !== undefined) {
+      // Platform-level (distributed) or local DP: clip the update and add this platform's noise before it leaves.
+      const trained = result.params.slice();
+      for (const block of model.layout) {
+        // Personal layers never leave the platform: they take no part in the clipped update.
+        if (personalBlocks.includes(block.name)) trained.set(params.subarray(block.offset, block.offset + block.length), block.offset);
+      }
+      const noised = privatizeUpdate(params, trained, { clipNorm: privacy.clipUpdate, noiseStd: privacy.updateNoiseStd ?? 0 }, cryptoRng(), this.id);
+      result = { params: noised.params, meanLoss: NaN, numExamples: result.numExamples };
+    }
     const trainMs = performance.now() - t0;
     let sent = result.params;
     if (personalBlocks.length > 0) {
-      state.personal = result.params.slice();
+      state.personal = trainedLocally.slice();
       state.personalBlocks = personalBlocks;
       // Personal layers stay here: the coordinator receives zeros in their place.
       sent = result.params.slice();

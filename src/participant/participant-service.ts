@@ -12,6 +12,7 @@ import { loadDataSource } from './data-source.js';
 import { horizontalHandler } from './horizontal-handler.js';
 import { HorizontalParticipant } from './horizontal-participant.js';
 import { ParticipantLedger } from './ledger.js';
+import { SecureRoles } from './secure-roles.js';
 
 /** A running participant. */
 export interface ParticipantService {
@@ -32,7 +33,8 @@ export function startParticipant(
   const { raw } = loadDataSource(config.data, config.filter);
   const role = new HorizontalParticipant(config.id, raw, { seed: config.seed, ...(config.policy !== undefined ? { policy: config.policy } : {}) });
   const ledger = new ParticipantLedger(config.ledger);
-  const serve = horizontalHandler(role);
+  // Secure aggregation runs as a mod in front of the horizontal handler; its training goes through the same role.
+  const serve = new SecureRoles(role).mod(horizontalHandler(role));
   const handler: RequestHandler = async (e, ctx) => {
     const reply = await serve(e, ctx);
     if (e.kind === 'horizontal.stats') {

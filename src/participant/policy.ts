@@ -13,6 +13,12 @@ export interface ParticipantPolicy {
   readonly allowedFeatures?: readonly string[];
   /** Columns that must never be used as features. */
   readonly forbiddenFeatures?: readonly string[];
+  /**
+   * The largest ε (at the job's δ) this platform lets a job spend on its learners. Declared to the
+   * coordinator at setup, so the job stops before a round that would exceed it, and enforced here
+   * for the noise this platform adds itself (learner-level DP-SGD, local DP).
+   */
+  readonly maxEpsilon?: number;
 }
 
 /** Thrown when a job asks for something the platform's policy refuses. */

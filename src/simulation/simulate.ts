@@ -8,6 +8,8 @@ import type { HorizontalJobConfig } from '../federation/horizontal/job-config.js
 import { runHorizontalJob, type JobEvent, type JobResult } from '../coordinator/horizontal-workflow.js';
 import { HorizontalParticipant } from '../participant/horizontal-participant.js';
 import { compareModels, type Comparison } from './report.js';
+import { SecureRoles } from '../participant/secure-roles.js';
+import type { SecureCalls } from '../federation/secure-calls.js';
 
 /** Options of a simulation run. */
 export interface SimulationOptions {
@@ -45,10 +47,21 @@ export async function simulateHorizontal(
     // Deadlines and cancellation apply in simulation as over the network.
     callers.set(p.id, (req, opts) => abortable(inner(req, opts), opts.signal, opts.timeoutMs));
   }
-  const job = await runHorizontalJob(config, () => callers, options.onEvent !== undefined ? { onEvent: options.onEvent } : {});
+  const roles = new Map(participants.map((p) => [p.id, new SecureRoles(p)]));
+  const roleOf = (id: string): SecureRoles => {
+    const r = roles.get(id);
+    if (r === undefined) throw new Error(`participant "${id}" is not part of this simulation`);
+    return r;
+  };
+  const secureCalls: SecureCalls = {
+    secAgg: (id, req, o) => abortable(roleOf(id).secAgg(config.jobId, req), o.signal, o.timeoutMs),
+    ckks: (id, req, o) => abortable(roleOf(id).ckks(config.jobId, req), o.signal, o.timeoutMs),
+  };
+  const job = await runHorizontalJob(config, () => callers, { ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}), secureCalls });
   const federatedMs = performance.now() - t0;
   let comparison: Comparison | undefined;
-  if (options.compare !== false) {
+  // A job stopped before its first round (a privacy budget, say) has no model to compare.
+  if (options.compare !== false && job.rounds.length > 0) {
     const joined = participants.filter((p) => job.participants.includes(p.id));
     const data = joined.map((p) => {
       const local = p.localData(config.jobId);

@@ -17,6 +17,20 @@ export interface TrainInstructions {
   readonly proximalMu?: number;
   /** FedPer: names of layout blocks that stay on the participant and are never sent. */
   readonly personalBlocks?: readonly string[];
+  /** Differential privacy the participant applies this round (set by the job's privacy settings, not by strategies). */
+  readonly privacy?: LocalPrivacyInstructions;
+}
+
+/** Differential privacy applied on the participant before anything leaves it. */
+export interface LocalPrivacyInstructions {
+  /** Learner-level DP-SGD (Abadi et al. 2016): per-example clip C and noise multiplier σ; Poisson sampling with q = batchSize / n. */
+  readonly dpSgd?: { readonly clipNorm: number; readonly noiseMultiplier: number };
+  /** L2 clip of the update (trained minus received parameters) before it is sent. */
+  readonly clipUpdate?: number;
+  /** Std of Gaussian noise added to the clipped update: σ·C for local DP, σ·C/√n for distributed DP. */
+  readonly updateNoiseStd?: number;
+  /** δ of the job's (ε, δ) guarantee, for the platform's own budget check. */
+  readonly delta?: number;
 }
 
 /** A participant's trained parameters for one round. */

@@ -9,7 +9,7 @@ import { isRecord, num, record, str, type JsonRecord } from '../../core/validate
 import { parseEncoderSpec, parseLocalStats } from '../../data/encoder.js';
 import { parseSchema } from '../../data/schema-io.js';
 import { parseModelSpec } from '../../models/parse-model-spec.js';
-import type { TrainInstructions } from '../../strategy/strategy.js';
+import type { LocalPrivacyInstructions, TrainInstructions } from '../../strategy/strategy.js';
 import type { Envelope, EnvelopeBody } from '../../transport/channel.js';
 import type { DataTask, HorizontalReply, HorizontalRequest } from './protocol.js';
 
@@ -119,6 +119,22 @@ function task(v: unknown): DataTask {
   };
 }
 
+function localPrivacy(v: unknown): LocalPrivacyInstructions {
+  const p = record(v, 'instructions.privacy');
+  const where = 'instructions.privacy';
+  let dpSgd: LocalPrivacyInstructions['dpSgd'];
+  if (p['dpSgd'] !== undefined) {
+    const d = record(p['dpSgd'], `${where}.dpSgd`);
+    dpSgd = { clipNorm: num(d, 'clipNorm', `${where}.dpSgd`, { min: Number.MIN_VALUE }), noiseMultiplier: num(d, 'noiseMultiplier', `${where}.dpSgd`, { min: 0 }) };
+  }
+  return {
+    ...(dpSgd !== undefined ? { dpSgd } : {}),
+    ...(p['clipUpdate'] !== undefined ? { clipUpdate: num(p, 'clipUpdate', where, { min: Number.MIN_VALUE }) } : {}),
+    ...(p['updateNoiseStd'] !== undefined ? { updateNoiseStd: num(p, 'updateNoiseStd', where, { min: 0 }) } : {}),
+    ...(p['delta'] !== undefined ? { delta: num(p, 'delta', where, { min: Number.MIN_VALUE, max: 1 }) } : {}),
+  };
+}
+
 function instructions(v: unknown): TrainInstructions {
   const i = record(v, 'instructions');
   const mu = i['proximalMu'];
@@ -126,7 +142,9 @@ function instructions(v: unknown): TrainInstructions {
   if (personal !== undefined && (!Array.isArray(personal) || !personal.every((p): p is string => typeof p === 'string'))) {
     throw new ValidationError(undefined, 'instructions.personalBlocks: expected an array of strings');
   }
+  const privacy = i['privacy'] !== undefined ? localPrivacy(i['privacy']) : undefined;
   return {
+    ...(privacy !== undefined ? { privacy } : {}),
     epochs: num(i, 'epochs', 'instructions', { integer: true, min: 1, max: 10_000 }),
     batchSize: num(i, 'batchSize', 'instructions', { integer: true, min: 0 }),
     learningRate: num(i, 'learningRate', 'instructions', { min: 0 }),
@@ -184,6 +202,7 @@ export function decodeReply(e: Envelope, participant: string): HorizontalReply {
           numTrain: num(h, 'numTrain', 'setup-result', { ...opts, integer: true, min: 0 }),
           numTest: num(h, 'numTest', 'setup-result', { ...opts, integer: true, min: 0 }),
           dim: num(h, 'dim', 'setup-result', { ...opts, integer: true, min: 1 }),
+          ...(h['maxEpsilon'] !== undefined ? { maxEpsilon: num(h, 'maxEpsilon', 'setup-result', { ...opts, min: Number.MIN_VALUE }) } : {}),
         },
       };
     case `${KIND_PREFIX}train-result`:

@@ -6,6 +6,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Schema } from '../../data/schema.js';
 import type { ModelSpec } from '../../models/model.js';
 import type { StrategyConfig } from '../../strategy/create-strategy.js';
+import { checkPrivacyCombination, type PrivacyConfig } from './privacy-config.js';
 
 /** When to stop, beyond the round limit. */
 export interface StoppingConfig {
@@ -46,6 +47,8 @@ export interface HorizontalJobConfig {
   readonly waitFraction?: number;
   /** Updates whose L2 norm exceeds this are rejected as absurd. */
   readonly maxUpdateNorm?: number;
+  /** Secure aggregation and differential privacy; absent means plain aggregation without DP. */
+  readonly privacy?: PrivacyConfig;
 }
 
 /** Checks a job configuration's numbers. @throws ConfigError naming the field. */
@@ -65,6 +68,7 @@ export function validateJobConfig(c: HorizontalJobConfig): void {
   if (c.maxUpdateNorm !== undefined && !(c.maxUpdateNorm > 0)) {
     throw new ConfigError('maxUpdateNorm', `must be positive, got ${c.maxUpdateNorm}`);
   }
+  checkPrivacyCombination(c.strategy.name, c.privacy);
   const s = c.stopping;
   if (s?.targetMetric !== undefined && s.targetValue === undefined) {
     throw new ConfigError('stopping.targetValue', 'is required with stopping.targetMetric');

@@ -52,7 +52,13 @@ export interface SetupResult {
   readonly step: 'setup-result';
   readonly from: 'participant';
   readonly to: 'coordinator';
-  readonly payload: { readonly numTrain: number; readonly numTest: number; readonly dim: number };
+  readonly payload: {
+    readonly numTrain: number;
+    readonly numTest: number;
+    readonly dim: number;
+    /** The platform's privacy budget (its policy's maximum ε), for the coordinator's budget checks. */
+    readonly maxEpsilon?: number;
+  };
 }
 
 export interface TrainRequest {
