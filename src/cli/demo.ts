@@ -113,6 +113,8 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
       }
       if (!isRecord(e)) return;
       if (e['type'] === 'phase') progress.note(`${String(e['phase'])}: ${String(e['detail'])}`);
+      // The job is over: the coordinator now closes every link, and the disconnect warnings that follow are expected.
+      if (e['type'] === 'phase' && e['phase'] === 'done') shuttingDown = true;
       if (e['type'] === 'round' && isRecord(e['record'])) {
         const r = e['record'];
         const m = isRecord(r['metrics']) ? r['metrics'] : {};

@@ -33,7 +33,11 @@ export interface JobReport {
     readonly aggregateMs: number;
     readonly trainPhaseMs: number;
     readonly evaluatePhaseMs: number;
+    readonly aggregation?: string;
+    readonly privacy?: { readonly unit: string; readonly epsilon: number; readonly delta: number; readonly noiseMultiplier: number; readonly clipNorm: number; readonly perParticipant?: Readonly<Record<string, number>> };
   }[];
+  /** ε spent by the whole job (absent without DP). */
+  readonly privacy: { readonly unit: string; readonly epsilon: number; readonly delta: number; readonly perParticipant?: Readonly<Record<string, number>> } | null;
   readonly comparison: Comparison | null;
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -72,7 +76,21 @@ export function buildReport(args: {
       aggregateMs: r.aggregateMs,
       trainPhaseMs: r.trainPhaseMs,
       evaluatePhaseMs: r.evaluatePhaseMs,
+      ...(r.aggregation !== undefined ? { aggregation: r.aggregation } : {}),
+      ...(r.privacy !== undefined
+        ? {
+            privacy: {
+              unit: r.privacy.unit,
+              epsilon: r.privacy.epsilon,
+              delta: r.privacy.delta,
+              noiseMultiplier: r.privacy.noiseMultiplier,
+              clipNorm: r.privacy.clipNorm,
+              ...(r.privacy.perParticipant !== undefined ? { perParticipant: r.privacy.perParticipant } : {}),
+            },
+          }
+        : {}),
     })),
+    privacy: privacySpent(sim.job.rounds),
     comparison: c ?? null,
     timings: {
       loadMs: args.loadMs,
@@ -84,17 +102,43 @@ export function buildReport(args: {
   };
 }
 
+function privacySpent(rounds: SimulationResult['job']['rounds']): JobReport['privacy'] {
+  const last = rounds[rounds.length - 1]?.privacy;
+  if (last === undefined) return null;
+  return { unit: last.unit, epsilon: last.epsilon, delta: last.delta, ...(last.perParticipant !== undefined ? { perParticipant: last.perParticipant } : {}) };
+}
+
+/** One sentence on how a job protected its updates and what DP it spent. */
+export function privacyLine(report: Pick<JobReport, 'config' | 'privacy'>): string | undefined {
+  const p = report.config.privacy;
+  if (p === undefined) return undefined;
+  const aggregation = p.aggregation ?? 'plain';
+  const how = aggregation === 'secagg+' ? 'SecAgg+ (the coordinator saw only sums)' : aggregation === 'ckks' ? 'CKKS (the coordinator added ciphertexts)' : 'plain updates';
+  const spent = report.privacy;
+  if (p.dp === undefined || spent === null) return `Privacy: ${how}; no differential privacy.`;
+  const unit = spent.unit === 'learner' ? 'learner-level (DP-SGD on each platform)' : spent.unit === 'platform' ? 'platform-level (DP-FedAvg)' : 'local';
+  const worst = spent.perParticipant !== undefined ? ' (the largest over platforms)' : '';
+  return `Privacy: ${how}; ${unit} DP spent ε = ${spent.epsilon.toFixed(3)}${worst} at δ = ${spent.delta}.`;
+}
+
 /** Prints the per-round table, the comparison and the per-participant gains. */
 export function printReport(report: JobReport, out: NodeJS.WritableStream): void {
   const w = (s: string): void => void out.write(`${s}\n`);
   w('');
   w(`Job ${report.config.jobId}: ${report.config.strategy.name}, ${report.config.model.kind}, ${report.participants} participants, ` +
     `${report.featureDim} features, ${report.numParams} parameters; stopped: ${report.stopReason}`);
+  const privacy = privacyLine(report);
+  if (privacy !== undefined) w(privacy);
   w('');
   const last = report.rounds.slice(-5);
+  const withEpsilon = report.privacy !== null;
   w(formatTable(
-    ['round', 'in', 'dropped', 'train loss', 'accuracy', 'AUC', 'F1', 'log-loss', 'ms'],
-    last.map((r) => [r.round, r.received, r.dropped.length, r.trainLoss, r.metrics.accuracy, r.metrics.auc, r.metrics.f1, r.metrics.logLoss, Math.round(r.wallMs)]),
+    ['round', 'in', 'dropped', 'train loss', 'accuracy', 'AUC', 'F1', 'log-loss', ...(withEpsilon ? ['ε'] : []), 'ms'],
+    last.map((r) => [
+      r.round, r.received, r.dropped.length, r.trainLoss, r.metrics.accuracy, r.metrics.auc, r.metrics.f1, r.metrics.logLoss,
+      ...(withEpsilon ? [r.privacy?.epsilon ?? NaN] : []),
+      Math.round(r.wallMs),
+    ]),
   ));
   const c = report.comparison;
   if (c === null) return;

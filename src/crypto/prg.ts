@@ -4,20 +4,27 @@
  * seed for two different streams.
  */
 import { createCipheriv } from 'node:crypto';
+import { endianness } from 'node:os';
 import { EduFedError } from '../core/errors.js';
 
 const ZERO_IV = Buffer.alloc(16);
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
 /** `n` pseudo-random 32-bit words from `seed` (deterministic). @throws EduFedError on a bad seed */
 export function expandSeed(seed: Uint8Array, n: number): Uint32Array {
   if (seed.length !== 32) throw new EduFedError('PROTOCOL', `PRG seed: expected 32 bytes, got ${seed.length}`);
   const cipher = createCipheriv('aes-256-ctr', seed, ZERO_IV);
-  const stream = cipher.update(Buffer.alloc(n * 4));
-  cipher.final();
-  // The keystream's bytes read as little-endian words on every host.
   const out = new Uint32Array(n);
-  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-  for (let i = 0; i < n; i++) out[i] = view.getUint32(i * 4, true);
+  const bytes = new Uint8Array(out.buffer);
+  // Encrypting zeros in place writes the keystream straight into the words: no copy, no conversion loop.
+  const written = cipher.update(bytes);
+  bytes.set(written);
+  cipher.final();
+  if (!LITTLE_ENDIAN_HOST) {
+    // The keystream's bytes read as little-endian words on every host.
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < n; i++) out[i] = view.getUint32(i * 4, true);
+  }
   return out;
 }
 

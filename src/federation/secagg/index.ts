@@ -37,6 +37,7 @@ export { SecAggPlusClient, type SecAggPlusClientOptions, type SecAggTrain } from
 export {
   DEFAULT_SECAGG_CONFIG,
   planSecAggRound,
+  resolveNeighbours,
   secAggPlusRound,
   validateSecAggConfig,
   type SecAggCall,

@@ -267,8 +267,11 @@ test('nothing the coordinator receives contains any participant\'s quantised inp
 test('the neighbourhood graph and threshold: fractions resolve per round, t is a strict majority, and an integer t above k + 1 refuses to run', () => {
   const ids = Array.from({ length: 100 }, (_, i) => `p${i}`);
   const plan = planSecAggRound(DEFAULT_SECAGG_CONFIG, ids, seededRng(1));
-  assert.equal(plan.graph.degree, 50);
-  assert.equal(plan.threshold, 26);
+  // Half of the other 99 is 50, capped at the logarithmic neighbourhood ⌈4·log2 100⌉ = 27; t is a majority of 28.
+  assert.equal(plan.graph.degree, 27);
+  assert.equal(plan.threshold, 15);
+  const thirteen = planSecAggRound(DEFAULT_SECAGG_CONFIG, ids.slice(0, 13), seededRng(1));
+  assert.deepEqual([thirteen.graph.degree, thirteen.threshold], [6, 4], 'half of 12 others, below the cap');
   const small = planSecAggRound({ ...DEFAULT_SECAGG_CONFIG, neighbours: 4, threshold: 2 }, ids, seededRng(1));
   assert.equal(small.threshold, 3, 'raised to a majority of 5');
   assert.throws(() => planSecAggRound({ ...DEFAULT_SECAGG_CONFIG, neighbours: 10, threshold: 9 }, ids.slice(0, 5), seededRng(1)), (e: unknown) => e instanceof EduFedError && e.code === 'ROUND');

@@ -39,7 +39,8 @@
  * is fixed at 2^32: uint32 arithmetic with no BigInt on the hot path; 2^22 levels leave room for
  * 1,024 participants, checked every round). Flower has no default for num_shares and
  * reconstruction_threshold (its example uses 3 and 2); ours are fractions: k ≈ half of the other
- * selected participants (num_shares = k + 1) and t a strict majority of the k + 1 holders.
+ * selected participants, capped at ⌈4·log2 n⌉ (see {@link resolveNeighbours}; num_shares = k + 1),
+ * and t a strict majority of the k + 1 holders.
  */
 import { ConfigError, EduFedError, toErrorInfo } from '../../core/errors.js';
 import { hashString, seededRng, type Rng } from '../../core/rng.js';
@@ -150,6 +151,16 @@ export function validateSecAggConfig(value: unknown, where = 'privacy.secAgg'): 
   return { neighbours, threshold, clipRange, quantizationBits, maxWeight, weighting };
 }
 
+/**
+ * k for `selected` participants: an integer is taken as is; a fraction f of the others is capped at
+ * ⌈4·log2 n⌉, the logarithmic neighbourhood that makes SecAgg+ scale (Bell et al. 2020 show
+ * k = O(log n) suffices), so a 13-platform job uses ⌈f·12⌉ and a 500-participant one 36, not 250.
+ */
+export function resolveNeighbours(neighbours: number, n: number): number {
+  if (neighbours >= 1) return neighbours;
+  return Math.max(1, Math.min(Math.round(neighbours * (n - 1)), Math.ceil(4 * Math.log2(Math.max(2, n)))));
+}
+
 /** The graph and threshold of one round. */
 export interface SecAggRoundPlan {
   readonly graph: NeighbourGraph;
@@ -164,7 +175,7 @@ export interface SecAggRoundPlan {
  */
 export function planSecAggRound(config: SecAggPlusConfig, selected: readonly string[], rng: Rng): SecAggRoundPlan {
   const n = selected.length;
-  const k = config.neighbours < 1 ? Math.max(1, Math.round(config.neighbours * (n - 1))) : config.neighbours;
+  const k = resolveNeighbours(config.neighbours, n);
   const graph = neighbourGraph(selected, k, rng);
   const holders = graph.degree + 1;
   const majority = Math.floor(holders / 2) + 1;
