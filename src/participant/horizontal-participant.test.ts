@@ -80,3 +80,42 @@ test('requests out of order are answered with a protocol error, never a crash', 
   assert.equal(reply.step, 'error');
   assert.match(reply.step === 'error' ? reply.payload.message : '', /before its stats step/);
 });
+
+test('learner-level DP: the platform refuses a round its own budget cannot afford, also after a restart', async () => {
+  const saved: { round: number; q: number; sigma: number; steps: number; epsilon: number }[] = [];
+  const record = { load: () => saved, save: (r: { round: number; q: number; sigma: number; steps: number; epsilon: number }) => void saved.push(r) };
+  const task: DataTask = { testFraction: 0.25, splitSeed: 1, schema };
+  const instructions = { epochs: 1, batchSize: 10, learningRate: 0.1, privacy: { dpSgd: { clipNorm: 1, noiseMultiplier: 4 }, delta: 1e-5 } };
+  const params = new Float32Array(2);
+  const first = new HorizontalParticipant('p', raw, { policy: { maxEpsilon: 2 }, privacyRecord: record });
+  await setUp(first, task);
+  let round = 1;
+  for (; round <= 50; round++) {
+    const reply = await first.handle('j', { step: 'train', ...coord, payload: { round, params, instructions } });
+    if (reply.step === 'error') {
+      assert.match(reply.payload.message, /would reach ε = [\d.]+ \(δ = 0\.00001\) after round \d+, above its budget ε = 2/);
+      break;
+    }
+    assert.equal(reply.step, 'train-result');
+    assert.ok(reply.step === 'train-result' && Number.isNaN(reply.payload.loss), 'the raw-data loss is not sent under DP');
+  }
+  assert.ok(round > 2 && round <= 50, `refused at round ${round}`);
+  assert.equal(saved.length, round - 1);
+  assert.ok((saved[saved.length - 1]?.epsilon ?? 3) <= 2);
+  // A restarted platform reloads its record and refuses the same round at once.
+  const restarted = new HorizontalParticipant('p', raw, { policy: { maxEpsilon: 2 }, privacyRecord: record });
+  await setUp(restarted, task);
+  const again = await restarted.handle('j', { step: 'train', ...coord, payload: { round, params, instructions } });
+  assert.equal(again.step, 'error');
+});
+
+test('update privatisation clips the sent update to the L2 bound before any noise', async () => {
+  const p = new HorizontalParticipant('p', raw);
+  await setUp(p, { testFraction: 0.25, splitSeed: 1, schema });
+  const global = Float32Array.of(0.5, -0.5);
+  const reply = await p.handle('j', { step: 'train', ...coord, payload: { round: 1, params: global, instructions: { epochs: 20, batchSize: 4, learningRate: 1, privacy: { clipUpdate: 0.01 } } } });
+  assert.equal(reply.step, 'train-result');
+  if (reply.step !== 'train-result') return;
+  const norm = Math.hypot((reply.payload.params[0] ?? 0) - 0.5, (reply.payload.params[1] ?? 0) + 0.5);
+  assert.ok(norm <= 0.01 + 1e-6 && norm > 0.009, `update norm ${norm}`);
+});

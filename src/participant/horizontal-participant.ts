@@ -61,6 +61,14 @@ export interface HorizontalParticipantOptions {
   /** Seed for local shuffles; each round derives its own stream from it, the participant id and the round. */
   readonly seed?: number;
   readonly policy?: ParticipantPolicy;
+  /**
+   * Durable record of the DP this platform applies: `load` returns a job's earlier rounds (so a
+   * restarted platform keeps counting its budget), `save` is called after each DP round.
+   */
+  readonly privacyRecord?: {
+    readonly load: (jobId: string) => readonly { readonly round: number; readonly q: number; readonly sigma: number; readonly steps: number }[];
+    readonly save: (r: { readonly jobId: string; readonly round: number; readonly unit: 'learner'; readonly q: number; readonly sigma: number; readonly steps: number; readonly epsilon: number; readonly delta: number }) => void;
+  };
 }
 
 /** A learning platform taking part in horizontal federated jobs. */
@@ -69,6 +77,7 @@ export class HorizontalParticipant {
   private readonly raw: RawTable;
   private readonly seed: number;
   private readonly policy: ParticipantPolicy | undefined;
+  private readonly privacyRecord: HorizontalParticipantOptions['privacyRecord'];
   private readonly jobs = new Map<string, JobState>();
 
   constructor(id: string, raw: RawTable, options: HorizontalParticipantOptions = {}) {
@@ -76,6 +85,7 @@ export class HorizontalParticipant {
     this.raw = raw;
     this.seed = options.seed ?? 0;
     this.policy = options.policy;
+    this.privacyRecord = options.privacyRecord;
   }
 
   /** Answers one request; never throws: failures come back as an `error` reply. */
@@ -162,7 +172,7 @@ export class HorizontalParticipant {
       // Learner-level DP: this platform checks its own budget before any of its rows are touched.
       const schedule = dpSgdSchedule(trainData.n, instructions.batchSize, instructions.epochs);
       const entry = { round, unit: 'learner' as const, participantId: this.id, q: schedule.sampleRate, sigma: dpSgd.noiseMultiplier, steps: schedule.steps };
-      const ledger = (state.privacy ??= new PrivacyLedger({ delta: privacy?.delta ?? DEFAULT_DELTA }));
+      const ledger = (state.privacy ??= this.restoredLedger(jobId, privacy?.delta ?? DEFAULT_DELTA));
       const budget = this.policy?.maxEpsilon;
       if (budget !== undefined) {
         const check = ledger.wouldExceed(budget, entry);
@@ -170,7 +180,10 @@ export class HorizontalParticipant {
       }
       // Batch sampling and noise both come from the CSPRNG: amplification by sampling assumes the batches stay secret.
       const trained = trainDpSgd(model, start, trainData, instructions, dpSgd, cryptoRng(), cryptoRng(), { anchor: start });
-      ledger.record(entry);
+      if (!ledger.entries().some((e) => e.round === round)) {
+        ledger.record(entry);
+        this.privacyRecord?.save({ jobId, round, unit: 'learner', q: entry.q, sigma: entry.sigma, steps: entry.steps, epsilon: ledger.spent('learner', this.id).epsilon, delta: ledger.delta });
+      }
       // The mean loss is computed from raw rows without noise: it is not sent under DP.
       result = { params: trained.params, meanLoss: NaN, numExamples: trained.numExamples };
     } else {
@@ -217,6 +230,13 @@ export class HorizontalParticipant {
     const { model, testData } = this.ready(this.job(jobId, 'evaluate'), jobId);
     const probs = model.predict(this.effectiveParams(jobId, global), testData.x, testData.n);
     return summarize(probs, testData.y, testData.n, model.numClasses);
+  }
+
+  /** This platform's learner-level ledger of a job, rebuilt from its durable record. */
+  private restoredLedger(jobId: string, delta: number): PrivacyLedger {
+    const ledger = new PrivacyLedger({ delta });
+    for (const r of this.privacyRecord?.load(jobId) ?? []) ledger.record({ round: r.round, unit: 'learner', participantId: this.id, q: r.q, sigma: r.sigma, steps: r.steps });
+    return ledger;
   }
 
   /** Drops a finished job's local state. */

@@ -22,6 +22,21 @@ function received(kind: string, round: number, bytes: number, at: number): Ledge
 }
 
 describe('ParticipantLedger', () => {
+  it('keeps the DP rounds a platform applied across a reopen, one record per job and round', () => {
+    const file = join(dir, 'privacy.sqlite');
+    const l1 = new ParticipantLedger(file);
+    l1.recordPrivacy({ jobId: 'job-a', round: 1, unit: 'learner', q: 0.1, sigma: 1.1, steps: 10, epsilon: 0.5, delta: 1e-5 });
+    l1.recordPrivacy({ jobId: 'job-a', round: 2, unit: 'learner', q: 0.1, sigma: 1.1, steps: 10, epsilon: 0.8, delta: 1e-5 });
+    l1.recordPrivacy({ jobId: 'job-a', round: 2, unit: 'learner', q: 0.1, sigma: 9, steps: 10, epsilon: 9, delta: 1e-5 });
+    l1.recordPrivacy({ jobId: 'job-b', round: 1, unit: 'learner', q: 0.2, sigma: 2, steps: 5, epsilon: 0.3, delta: 1e-6 });
+    l1.close();
+    const l2 = new ParticipantLedger(file);
+    assert.deepEqual(l2.privacySpent('job-a').map((r) => [r.round, r.sigma, r.epsilon]), [[1, 1.1, 0.5], [2, 1.1, 0.8]]);
+    assert.equal(l2.privacySpent('job-b')[0]?.delta, 1e-6);
+    assert.deepEqual(l2.privacySpent('job-c'), []);
+    l2.close();
+  });
+
   it('keeps messages and job decisions across a reopen, and filters them by direction, job, round and kind', () => {
     const file = join(dir, 'ledger.sqlite');
     const l1 = new ParticipantLedger(file);

@@ -40,7 +40,36 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX job_configs_by_job ON job_configs(job_id);
   `,
+  `
+  CREATE TABLE privacy_spent (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    job_id   TEXT NOT NULL,
+    round    INTEGER NOT NULL,
+    unit     TEXT NOT NULL CHECK (unit IN ('learner', 'local')),
+    q        REAL NOT NULL,
+    sigma    REAL NOT NULL,
+    steps    INTEGER NOT NULL,
+    epsilon  REAL NOT NULL,
+    delta    REAL NOT NULL,
+    UNIQUE (job_id, round, unit)
+  ) STRICT;
+  `,
 ];
+
+/** One round of differential privacy this platform applied itself, and its ε so far. */
+export interface PrivacySpentRecord {
+  readonly jobId: string;
+  readonly round: number;
+  readonly unit: 'learner' | 'local';
+  /** Sampling rate, noise multiplier and steps of the round (what the accountant composes). */
+  readonly q: number;
+  readonly sigma: number;
+  readonly steps: number;
+  /** ε(δ) spent in the job up to and including this round. */
+  readonly epsilon: number;
+  readonly delta: number;
+}
 
 /**
  * One message that crossed the link. Shaped like the transport's `MessageRecord`, so a record from
@@ -262,6 +291,25 @@ export class ParticipantLedger {
     this.db
       .prepare<Params>('INSERT INTO job_configs (at, job_id, config, sha256, accepted, reason) VALUES (?, ?, ?, ?, ?, ?)')
       .run(this.now(), jobId, text, hash, decision.accepted ? 1 : 0, decision.reason ?? null);
+  }
+
+  /**
+   * Records one round of DP this platform applied (written at once: a budget must survive a crash).
+   * A round recorded again (a retried request) keeps its first record.
+   */
+  recordPrivacy(r: PrivacySpentRecord): void {
+    this.db
+      .prepare<Params>('INSERT OR IGNORE INTO privacy_spent (at, job_id, round, unit, q, sigma, steps, epsilon, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(this.now(), r.jobId, r.round, r.unit, r.q, r.sigma, r.steps, r.epsilon, r.delta);
+  }
+
+  /** The DP rounds this platform applied in a job, oldest first. */
+  privacySpent(jobId: string): PrivacySpentRecord[] {
+    type Row = { job_id: string; round: number; unit: string; q: number; sigma: number; steps: number; epsilon: number; delta: number };
+    return this.db
+      .prepare<[string], Row>('SELECT job_id, round, unit, q, sigma, steps, epsilon, delta FROM privacy_spent WHERE job_id = ? ORDER BY round, id')
+      .all(jobId)
+      .map((r) => ({ jobId: r.job_id, round: r.round, unit: r.unit === 'local' ? 'local' : 'learner', q: r.q, sigma: r.sigma, steps: r.steps, epsilon: r.epsilon, delta: r.delta }));
   }
 
   /** Messages matching `filter`, oldest first. @throws ConfigError for a limit that is not a positive integer. */

@@ -31,8 +31,13 @@ export function startParticipant(
   wrapHandler: (h: RequestHandler) => RequestHandler = (h) => h,
 ): ParticipantService {
   const { raw } = loadDataSource(config.data, config.filter);
-  const role = new HorizontalParticipant(config.id, raw, { seed: config.seed, ...(config.policy !== undefined ? { policy: config.policy } : {}) });
   const ledger = new ParticipantLedger(config.ledger);
+  const role = new HorizontalParticipant(config.id, raw, {
+    seed: config.seed,
+    ...(config.policy !== undefined ? { policy: config.policy } : {}),
+    // The platform's own DP budget lives in its ledger, so it survives restarts.
+    privacyRecord: { load: (jobId) => ledger.privacySpent(jobId), save: (r) => ledger.recordPrivacy(r) },
+  });
   // Secure aggregation runs as a mod in front of the horizontal handler; its training goes through the same role.
   const serve = new SecureRoles(role).mod(horizontalHandler(role));
   const handler: RequestHandler = async (e, ctx) => {

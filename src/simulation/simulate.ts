@@ -9,6 +9,7 @@ import { runHorizontalJob, type JobEvent, type JobResult } from '../coordinator/
 import { HorizontalParticipant } from '../participant/horizontal-participant.js';
 import { compareModels, type Comparison } from './report.js';
 import { SecureRoles } from '../participant/secure-roles.js';
+import type { ParticipantPolicy } from '../participant/policy.js';
 import type { SecureCalls } from '../federation/secure-calls.js';
 
 /** Options of a simulation run. */
@@ -22,6 +23,8 @@ export interface SimulationOptions {
    * or to inject failures in tests.
    */
   readonly wrapCaller?: (id: string, call: ParticipantCaller) => ParticipantCaller;
+  /** Each simulated platform's own policy, by participant id (e.g. its privacy budget). */
+  readonly policies?: Readonly<Record<string, ParticipantPolicy>>;
 }
 
 /** A finished simulation. */
@@ -39,7 +42,10 @@ export async function simulateHorizontal(
   options: SimulationOptions = {},
 ): Promise<SimulationResult> {
   const t0 = performance.now();
-  const participants = parts.map((p) => new HorizontalParticipant(p.id, p.raw, { seed: config.seed }));
+  const participants = parts.map((p) => {
+    const policy = options.policies?.[p.id];
+    return new HorizontalParticipant(p.id, p.raw, { seed: config.seed, ...(policy !== undefined ? { policy } : {}) });
+  });
   const callers = new Map<string, ParticipantCaller>();
   for (const p of participants) {
     const direct: ParticipantCaller = (req) => p.handle(config.jobId, req);
