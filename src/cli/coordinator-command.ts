@@ -72,7 +72,7 @@ export async function coordinatorCommand(argv: readonly string[]): Promise<numbe
       if (values.events === true) process.stdout.write(`${eventLine(e)}\n`);
       if (e.type === 'round') {
         const m = e.record.metrics;
-        progress.update(e.record.round, e.maxRounds, 'round', `acc ${m.accuracy.toFixed(4)} auc ${m.auc.toFixed(4)} (${e.record.received.length} in)`);
+        progress.update(e.record.round, e.maxRounds, 'round', `acc ${m.accuracy.toFixed(4)} auc ${m.auc.toFixed(4)} (${e.record.received.length} in)${e.record.privacy !== undefined ? ` ε ${e.record.privacy.epsilon.toFixed(3)}` : ''}`);
       } else if (e.type === 'participant-excluded') {
         logger.warn('participant excluded', { participant: e.participantId, reason: e.reason });
       }

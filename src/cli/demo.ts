@@ -120,7 +120,8 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
         const m = isRecord(r['metrics']) ? r['metrics'] : {};
         const received = Array.isArray(r['received']) ? r['received'].length : 0;
         progress.update(Number(r['round']), Number(e['maxRounds']), 'round',
-          `${received}/${parts.length} in, acc ${Number(m['accuracy']).toFixed(4)} auc ${Number(m['auc']).toFixed(4)}, ${Math.round(Number(r['wallMs']))} ms`);
+          `${received}/${parts.length} in, acc ${Number(m['accuracy']).toFixed(4)} auc ${Number(m['auc']).toFixed(4)}, ${Math.round(Number(r['wallMs']))} ms` +
+          (isRecord(r['privacy']) && typeof r['privacy']['epsilon'] === 'number' ? `, ε ${r['privacy']['epsilon'].toFixed(3)}` : ''));
       }
     });
     const code = await exited(coordinator);

@@ -48,7 +48,7 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
     onEvent: (e) => {
       if (e.type === 'round') {
         const m = e.record.metrics;
-        progress.update(e.record.round, e.maxRounds, 'round', `acc ${m.accuracy.toFixed(4)} auc ${m.auc.toFixed(4)} (${e.record.received.length} in)`);
+        progress.update(e.record.round, e.maxRounds, 'round', `acc ${m.accuracy.toFixed(4)} auc ${m.auc.toFixed(4)} (${e.record.received.length} in)${e.record.privacy !== undefined ? ` ε ${e.record.privacy.epsilon.toFixed(3)}` : ''}`);
       } else if (e.type === 'participant-excluded') {
         progress.note(`participant ${e.participantId} excluded: ${e.reason}`);
       }

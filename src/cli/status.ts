@@ -104,6 +104,7 @@ export async function statusCommand(argv: readonly string[], out: StatusOutput =
   if (job !== undefined) {
     const d = parseJobDetail(job.detail);
     const rounds = parseRounds(job.rounds);
+    const withEpsilon = rounds.some((r) => r.epsilon !== undefined);
     out.write(`\nJob ${d.id}: ${d.status}, round ${d.lastRound}/${d.maxRounds}, ${d.strategy}, ${d.model}`);
     if (d.checkpoint !== undefined) out.write(`; checkpoint of round ${d.checkpoint.round} (sha256 ${d.checkpoint.sha256.slice(0, 12)}…)`);
     out.write('\n');
@@ -113,8 +114,12 @@ export async function statusCommand(argv: readonly string[], out: StatusOutput =
       rounds.length === 0
         ? '(no completed rounds)\n'
         : `${formatTable(
-            ['round', 'accuracy', 'auc', 'f1', 'log loss', 'train loss', 'in', 'dropped', 'wall ms'],
-            rounds.map((r) => [r.round, nan(r.accuracy), nan(r.auc), nan(r.f1), nan(r.logLoss), nan(r.trainLoss), r.received, r.dropped, Math.round(r.wallMs)]),
+            ['round', 'accuracy', 'auc', 'f1', 'log loss', 'train loss', 'in', 'dropped', ...(withEpsilon ? ['ε'] : []), 'wall ms'],
+            rounds.map((r) => [
+              r.round, nan(r.accuracy), nan(r.auc), nan(r.f1), nan(r.logLoss), nan(r.trainLoss), r.received, r.dropped,
+              ...(withEpsilon ? [r.epsilon ?? NaN] : []),
+              Math.round(r.wallMs),
+            ]),
           )}\n`,
     );
     const drops = rounds.flatMap((r) => r.droppedDetail.map((x) => `  round ${r.round}: ${x.participantId}${x.flagged ? ' (flagged)' : ''}: ${x.reason}`));
@@ -201,6 +206,8 @@ interface Round {
   readonly received: number;
   readonly dropped: number;
   readonly droppedDetail: readonly { readonly participantId: string; readonly reason: string; readonly flagged: boolean }[];
+  /** ε spent up to this round, for DP jobs. */
+  readonly epsilon: number | undefined;
 }
 
 function array(obj: JsonRecord, key: string, where: string): unknown[] {
@@ -310,6 +317,7 @@ function parseRounds(v: unknown): Round[] {
       received: count(r, 'received', where),
       dropped: count(r, 'dropped', where),
       droppedDetail,
+      epsilon: rec['privacy'] !== undefined ? num(record(rec['privacy'], `${where}.record.privacy`), 'epsilon', `${where}.record.privacy`) : undefined,
     };
   });
 }
