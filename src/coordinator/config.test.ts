@@ -22,6 +22,18 @@ test('the example configurations in examples/ parse, with paths resolved against
   }
 });
 
+test('the example of a private job parses: SecAgg+ with learner-level DP at a target ε', () => {
+  const c = loadCoordinatorConfig(join(examples, 'coordinator-private.json'));
+  assert.equal(c.job.privacy?.aggregation, 'secagg+');
+  assert.deepEqual(c.job.privacy?.dp, { unit: 'learner', clipNorm: 1, targetEpsilon: 4, delta: 1e-5 });
+  assert.equal(loadParticipantConfig(join(examples, 'participant.json')).policy?.maxEpsilon, 8);
+});
+
+test('a private job that combines a robust aggregator with secure aggregation is refused when the file is read', () => {
+  const job = { id: 'j', schema: join(examples, 'learners.schema.json'), rounds: 3, strategy: { name: 'krum' }, privacy: { aggregation: 'ckks' } };
+  assert.throws(() => parseCoordinatorConfig({ listen: { port: 1 }, database: 'x', tls: 'y', job }, examples), /privacy\.aggregation: krum cannot run under ckks/);
+});
+
 test('a configuration error names the field', () => {
   assert.throws(
     () => parseCoordinatorConfig({ listen: { port: 99999 }, database: 'x', tls: 'y', job: { id: 'j', schema: join(examples, 'learners.schema.json'), rounds: 3 } }, examples),
