@@ -59,6 +59,8 @@ export interface RoundRecord {
   readonly evaluatePhaseMs: number;
   /** How updates reached the coordinator (absent: plain). */
   readonly aggregation?: AggregationMode;
+  /** Secure aggregation: participants whose input is in the aggregate but who failed a later stage. */
+  readonly failedAfterInput?: readonly Dropped[];
   /** Privacy spent up to and including this round (absent without DP). */
   readonly privacy?: RoundPrivacy;
 }
@@ -461,6 +463,7 @@ export async function runHorizontalJob(
       received,
       dropped,
       ...(aggregation !== 'plain' ? { aggregation } : {}),
+      ...(secure?.failedAfterInput !== undefined && secure.failedAfterInput.length > 0 ? { failedAfterInput: secure.failedAfterInput } : {}),
       ...(spent !== undefined ? { privacy: spent } : {}),
       trainLoss: lossSum / lossWeight,
       wallMs: performance.now() - t0,

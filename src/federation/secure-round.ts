@@ -50,6 +50,8 @@ export interface SecureRoundOutput {
   /** Participants whose input is in the sum, sorted. */
   readonly survivors: readonly string[];
   readonly dropped: readonly SecureDropped[];
+  /** Participants whose input is in the sum but who failed a later stage (SecAgg+ unmask); the round survived them. */
+  readonly failedAfterInput?: readonly SecureDropped[];
   readonly meta: ReadonlyMap<string, SecureMeta>;
   /** Bytes sent and received by the coordinator in this round (for overhead reports). */
   readonly bytes?: { readonly sent: number; readonly received: number };

@@ -140,6 +140,9 @@ for (const stage of ['setup', 'share-keys', 'collect', 'unmask'] as const) {
     if (stage === 'unmask') {
       assert.deepEqual(out.survivors, ids);
       assert.deepEqual(out.dropped, []);
+      // Its input is in the sum, but the failure is reported, so the round record can say so.
+      assert.deepEqual(out.failedAfterInput?.map((d) => d.participantId), ['p3']);
+      assert.match(out.failedAfterInput?.[0]?.reason ?? '', /^secagg unmask: /);
     } else {
       assert.deepEqual(out.survivors, ids.filter((id) => id !== 'p3'));
       assert.equal(out.dropped.length, 1);

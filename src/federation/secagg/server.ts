@@ -401,6 +401,7 @@ async function runRound(cfg: SecAggPlusConfig, call: SecAggCall, graphSeed: numb
   const bShares = new Map<string, Share[]>(survivors.map((u) => [u, []]));
   const sShares = new Map<string, Share[]>(needed.map((v) => [v, []]));
   const unmaskProblems: string[] = [...unmaskFailed].map(([id, reason]) => `${id} (${reason})`);
+  const failedAfterInput: SecureDropped[] = [...unmaskFailed].map(([participantId, reason]) => ({ participantId, reason: `secagg unmask: ${reason}`, flagged: false }));
   const coordinates = new Map<string, ReadonlyMap<string, number>>();
   const xOf = (owner: string, holder: string): number | undefined => {
     let c = coordinates.get(owner);
@@ -417,6 +418,7 @@ async function runRound(cfg: SecAggPlusConfig, call: SecAggCall, graphSeed: numb
     const problem = wrong(reply, 'secagg-unmask-result');
     if (problem !== undefined || reply.step !== 'secagg-unmask-result') {
       unmaskProblems.push(`${holder} (${problem ?? 'wrong reply'})`);
+      failedAfterInput.push({ participantId: holder, reason: `secagg unmask: ${problem ?? 'wrong reply'}`, flagged: reply.step !== 'secagg-error' });
       continue;
     }
     const { bShares: b, sShares: s } = reply.payload;
@@ -424,6 +426,7 @@ async function runRound(cfg: SecAggPlusConfig, call: SecAggCall, graphSeed: numb
     const wellFormed = [...b, ...s].every((x) => x.share instanceof Uint8Array && x.share.length === SHARE_BYTES);
     if (!sameSet(owners(b), request.survivors) || !sameSet(owners(s), request.dropped) || !wellFormed) {
       unmaskProblems.push(`${holder} (shares do not answer the request)`);
+      failedAfterInput.push({ participantId: holder, reason: 'secagg unmask: its shares do not answer the request', flagged: true });
       continue;
     }
     for (const { owner, share } of b) {
@@ -481,5 +484,6 @@ async function runRound(cfg: SecAggPlusConfig, call: SecAggCall, graphSeed: numb
   const { weightedDeltaSum, weightSum } = decodeWeightedSum(sum, survivors.length, cfg.clipRange, cfg.quantizationBits);
   sum.fill(0);
   dropped.sort((a, b) => (a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : 0));
-  return { weightedDeltaSum, weightSum, survivors, dropped, meta, bytes };
+  failedAfterInput.sort((a, b) => (a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : 0));
+  return { weightedDeltaSum, weightSum, survivors, dropped, ...(failedAfterInput.length > 0 ? { failedAfterInput } : {}), meta, bytes };
 }
