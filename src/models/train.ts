@@ -10,6 +10,7 @@ import { shuffleInPlace, type Rng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import type { TrainInstructions } from '../strategy/strategy.js';
 import type { Model } from './model.js';
+import { checkTrainInstructions, checkTrainShapes } from './check-train-args.js';
 
 /** Optional inputs of {@link trainLocal}. */
 export interface TrainOptions {
@@ -50,8 +51,8 @@ export function trainLocal(
   rng: Rng,
   options: TrainOptions = {},
 ): TrainResult {
-  checkInstructions(config);
-  checkShapes(model, initial, data);
+  checkTrainInstructions(config);
+  checkTrainShapes(model, initial, data);
   const anchor = options.anchor ?? initial;
   if (anchor.length !== model.numParams) {
     throw new EduFedError('MODEL', `anchor has length ${anchor.length}, the model has ${model.numParams} parameters`);
@@ -105,39 +106,9 @@ export function trainLocal(
  * @throws {EduFedError} code MODEL when shapes disagree. @throws {DataError} on an invalid label.
  */
 export function evaluateModel(model: Model, params: Float32Array, data: Dataset): EvalSummary {
-  checkShapes(model, params, data);
+  checkTrainShapes(model, params, data);
   const probs = model.predict(params, data.x, data.n);
   return summarize(probs, data.y, data.n, data.numClasses);
-}
-
-function checkInstructions(c: TrainInstructions): void {
-  if (!Number.isSafeInteger(c.epochs) || c.epochs < 1) {
-    throw new ConfigError('epochs', `must be a positive integer, got ${String(c.epochs)}`);
-  }
-  if (!Number.isSafeInteger(c.batchSize) || c.batchSize < 0) {
-    throw new ConfigError('batchSize', `must be a non-negative integer (0 = full batch), got ${String(c.batchSize)}`);
-  }
-  if (!(Number.isFinite(c.learningRate) && c.learningRate > 0)) {
-    throw new ConfigError('learningRate', `must be a finite number > 0, got ${String(c.learningRate)}`);
-  }
-  if (c.proximalMu !== undefined && !(Number.isFinite(c.proximalMu) && c.proximalMu >= 0)) {
-    throw new ConfigError('proximalMu', `must be a finite number ≥ 0, got ${String(c.proximalMu)}`);
-  }
-}
-
-function checkShapes(model: Model, params: Float32Array, data: Dataset): void {
-  if (params.length !== model.numParams) {
-    throw new EduFedError('MODEL', `params has length ${params.length}, the model has ${model.numParams} parameters`);
-  }
-  if (data.d !== model.inputDim) {
-    throw new EduFedError('MODEL', `dataset has ${data.d} features, the model expects ${model.inputDim}`);
-  }
-  if (data.numClasses !== model.numClasses) {
-    throw new EduFedError('MODEL', `dataset has ${data.numClasses} classes, the model expects ${model.numClasses}`);
-  }
-  if (data.x.length !== data.n * data.d || data.y.length !== data.n) {
-    throw new DataError({}, `dataset arrays do not match n = ${data.n}, d = ${data.d} (x: ${data.x.length}, y: ${data.y.length})`);
-  }
 }
 
 /** Flat [start, end) pairs of the frozen blocks' parameter ranges. */

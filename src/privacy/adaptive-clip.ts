@@ -12,6 +12,7 @@
  * round as a whole is then accounted as one Gaussian mechanism with multiplier z.
  */
 import { ConfigError, ValidationError } from '../core/errors.js';
+import { nonNegative, positive } from './check.js';
 import type { Rng } from '../core/rng.js';
 
 /** Hyper-parameters (paper symbols in brackets; the paper's defaults are γ = 0.5, η_C = 0.2, σ_b = m/20). */
@@ -44,15 +45,6 @@ export interface AdaptiveClipUpdate {
   readonly noisyUnclippedFraction: number;
 }
 
-function positive(field: string, v: number): number {
-  if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(field, `must be a finite number > 0, got ${String(v)}`);
-  return v;
-}
-
-function nonNegative(field: string, v: number): number {
-  if (!(Number.isFinite(v) && v >= 0)) throw new ConfigError(field, `must be a finite number ≥ 0, got ${String(v)}`);
-  return v;
-}
 
 /**
  * σ_Δ = (z⁻² − (2σ_b)⁻²)^(−½): the noise multiplier for the clipped-update sum such that the round,

@@ -17,20 +17,12 @@
  * the sensitivity bound C/m.
  */
 import { ConfigError, ValidationError } from '../core/errors.js';
+import { nonNegative, positive } from './check.js';
 import type { Rng } from '../core/rng.js';
 import type { ClientUpdate, Strategy, TrainPlan } from '../strategy/strategy.js';
 import { AdaptiveClip, adjustedNoiseMultiplier } from './adaptive-clip.js';
 import { clipDelta } from './clip.js';
 
-function positive(field: string, v: number): number {
-  if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(field, `must be a finite number > 0, got ${String(v)}`);
-  return v;
-}
-
-function nonNegative(field: string, v: number): number {
-  if (!(Number.isFinite(v) && v >= 0)) throw new ConfigError(field, `must be a finite number ≥ 0, got ${String(v)}`);
-  return v;
-}
 
 /**
  * Central mode: std of the noise on the mean of clipped deltas, z·C/`denominator`.

@@ -20,6 +20,7 @@ import type { Dataset } from '../data/dataset.js';
 import { createModel } from '../models/create-model.js';
 import type { Model } from '../models/model.js';
 import type { TrainOptions, TrainResult } from '../models/train.js';
+import { checkTrainInstructions, checkTrainShapes } from '../models/check-train-args.js';
 import type { TrainInstructions } from '../strategy/strategy.js';
 
 /** DP-SGD's privacy hyper-parameters. */
@@ -109,14 +110,14 @@ export function trainDpSgd(
   noiseRng: Rng,
   options: TrainOptions = {},
 ): DpSgdResult {
-  checkInstructions(instructions);
+  checkTrainInstructions(instructions);
   if (!(Number.isFinite(dp.clipNorm) && dp.clipNorm > 0)) {
     throw new ConfigError('clipNorm', `must be a finite number > 0, got ${String(dp.clipNorm)}`);
   }
   if (!(Number.isFinite(dp.noiseMultiplier) && dp.noiseMultiplier >= 0)) {
     throw new ConfigError('noiseMultiplier', `must be a finite number ≥ 0, got ${String(dp.noiseMultiplier)}`);
   }
-  checkShapes(model, initial, data);
+  checkTrainShapes(model, initial, data);
   const n = data.n;
   if (n === 0) throw new DataError({}, 'no training rows: cannot train on an empty dataset');
   const anchor = options.anchor ?? initial;
@@ -189,32 +190,6 @@ export function trainDpSgd(
     options.onProgress?.(epoch);
   }
   return { params, meanLoss: sampled > 0 ? lossSum / sampled : Number.NaN, steps, numExamples: n, sampleRate: q };
-}
-
-function checkInstructions(c: TrainInstructions): void {
-  if (!Number.isSafeInteger(c.epochs) || c.epochs < 1) throw new ConfigError('epochs', `must be a positive integer, got ${String(c.epochs)}`);
-  if (!Number.isSafeInteger(c.batchSize) || c.batchSize < 0) {
-    throw new ConfigError('batchSize', `must be a non-negative integer (0 = full batch), got ${String(c.batchSize)}`);
-  }
-  if (!(Number.isFinite(c.learningRate) && c.learningRate > 0)) {
-    throw new ConfigError('learningRate', `must be a finite number > 0, got ${String(c.learningRate)}`);
-  }
-  if (c.proximalMu !== undefined && !(Number.isFinite(c.proximalMu) && c.proximalMu >= 0)) {
-    throw new ConfigError('proximalMu', `must be a finite number ≥ 0, got ${String(c.proximalMu)}`);
-  }
-}
-
-function checkShapes(model: Model, params: Float32Array, data: Dataset): void {
-  if (params.length !== model.numParams) {
-    throw new EduFedError('MODEL', `params has length ${params.length}, the model has ${model.numParams} parameters`);
-  }
-  if (data.d !== model.inputDim) throw new EduFedError('MODEL', `dataset has ${data.d} features, the model expects ${model.inputDim}`);
-  if (data.numClasses !== model.numClasses) {
-    throw new EduFedError('MODEL', `dataset has ${data.numClasses} classes, the model expects ${model.numClasses}`);
-  }
-  if (data.x.length !== data.n * data.d || data.y.length !== data.n) {
-    throw new DataError({}, `dataset arrays do not match n = ${data.n}, d = ${data.d} (x: ${data.x.length}, y: ${data.y.length})`);
-  }
 }
 
 /** 1 for parameters that train, 0 for those in frozen blocks. */
