@@ -11,9 +11,16 @@ export interface X25519KeyPair {
   readonly publicKey: Uint8Array;
 }
 
-// DER prefixes of PKCS#8 private and SPKI public X25519 keys (RFC 8410); the last 32 bytes are the raw key.
+// Keys cross the OpenSSL boundary as JWK (RFC 8037 OKP): about ten times faster to import than
+// DER here (12 µs against 104 µs for a public key), which matters with one import per agreement.
+// DER prefix of a PKCS#8 X25519 private key (RFC 8410); the raw 32-byte key follows it.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+function jwkBytes(key: KeyObject, field: 'x' | 'd'): Uint8Array {
+  const value = key.export({ format: 'jwk' })[field];
+  if (typeof value !== 'string') throw new EduFedError('PROTOCOL', `X25519 key: no "${field}" in its JWK export`);
+  return new Uint8Array(Buffer.from(value, 'base64url'));
+}
 
 /** A fresh key pair from the operating system's CSPRNG. */
 export function generateX25519(): X25519KeyPair {
@@ -23,18 +30,17 @@ export function generateX25519(): X25519KeyPair {
 
 /** The raw 32 bytes of a private key (to secret-share it). */
 export function rawPrivateKey(key: KeyObject): Uint8Array {
-  const der = key.export({ format: 'der', type: 'pkcs8' });
-  return new Uint8Array(der.subarray(der.length - 32));
+  return jwkBytes(key, 'd');
 }
 
 function rawPublicKey(key: KeyObject): Uint8Array {
-  const der = key.export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(der.length - 32));
+  return jwkBytes(key, 'x');
 }
 
 /** A key pair from a raw 32-byte private key (RFC 7748 clamping is applied by the curve). @throws EduFedError */
 export function x25519FromPrivate(raw: Uint8Array): X25519KeyPair {
   if (raw.length !== 32) throw new EduFedError('PROTOCOL', `X25519 private key: expected 32 bytes, got ${raw.length}`);
+  // JWK import needs the public half too, which is what we are computing: this rare path goes through DER.
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
   return { privateKey, publicKey: rawPublicKey(createPublicKey(privateKey)) };
 }
@@ -47,7 +53,7 @@ export function x25519(privateKey: KeyObject, peerPublic: Uint8Array): Uint8Arra
   if (peerPublic.length !== 32) throw new EduFedError('PROTOCOL', `X25519 public key: expected 32 bytes, got ${peerPublic.length}`);
   let shared: Buffer;
   try {
-    const publicKey = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, peerPublic]), format: 'der', type: 'spki' });
+    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(peerPublic) }, format: 'jwk' });
     shared = diffieHellman({ privateKey, publicKey });
   } catch (err) {
     throw new EduFedError('PROTOCOL', `X25519 agreement failed: ${err instanceof Error ? err.message : String(err)}`);
