@@ -97,7 +97,8 @@ export function seededRng(seed: number): Rng {
 
 /** A generator drawing from the operating system's CSPRNG; for DP noise and secrets. */
 export function cryptoRng(): Rng {
-  const buf = new Uint32Array(256);
+  // 16 KiB per refill: one OS call serves a SecAgg+ quantisation of thousands of values, not 128.
+  const buf = new Uint32Array(4096);
   let pos = buf.length;
   let spare: number | undefined;
   const nextU32 = (): number => {
