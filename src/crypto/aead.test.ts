@@ -34,3 +34,10 @@ test('two seals of one message differ (fresh nonce each time)', () => {
   const key = new Uint8Array(32).fill(1);
   assert.notDeepEqual(seal(key, new Uint8Array(8)), seal(key, new Uint8Array(8)));
 });
+
+test('nonces never repeat across refills of the nonce pool', () => {
+  const key = new Uint8Array(32).fill(2);
+  const seen = new Set<string>();
+  for (let i = 0; i < 1000; i++) seen.add(Buffer.from(seal(key, new Uint8Array(1)).subarray(0, 12)).toString('hex'));
+  assert.equal(seen.size, 1000);
+});
