@@ -6,6 +6,9 @@ import type { Benchmark } from './benchmark.js';
 import { deploymentMemoryBenchmark } from './deployment-memory.js';
 import { deploymentOverheadBenchmark } from './deployment-overhead.js';
 import { deploymentSyntheticLrBenchmark } from './deployment-synthetic-lr.js';
+import { privacyCkksBenchmark } from './privacy-ckks.js';
+import { privacySecAggBenchmark } from './privacy-secagg.js';
+import { privacyUtilityBenchmark } from './privacy-utility.js';
 import { scaleBenchmark } from './scale.js';
 import { simulationOuladBenchmark } from './simulation-oulad.js';
 import { syntheticLrBenchmark } from './synthetic-lr.js';
@@ -24,4 +27,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   deploymentSyntheticLrBenchmark,
   deploymentOverheadBenchmark,
   deploymentMemoryBenchmark,
+  privacySecAggBenchmark,
+  privacyCkksBenchmark,
+  privacyUtilityBenchmark,
 ];
