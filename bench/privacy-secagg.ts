@@ -497,7 +497,7 @@ async function run(ctx: BenchContext): Promise<BenchSection> {
     '',
     `Largest component: ${dominant.join('; ')}. Every mask stream is AES-256-CTR over the whole model plus a`,
     'JavaScript loop adding it modulo 2^32; the stochastic rounding draws 53 random bits per value from the OS CSPRNG',
-    '(`cryptoRng`); each key agreement imports the peer's public key (JWK), runs X25519 and HKDF-SHA256 in `node:crypto`.',
+    '(`cryptoRng`); each key agreement imports the peer’s public key (JWK), runs X25519 and HKDF-SHA256 in `node:crypto`.',
   ].join('\n');
   return { body, targets };
 }
