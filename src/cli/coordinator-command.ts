@@ -3,7 +3,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadCoordinatorConfig } from '../coordinator/config.js';
+import { isVerticalJob, loadCoordinatorConfig } from '../coordinator/config.js';
 import { startCoordinator } from '../coordinator/coordinator-service.js';
 import type { JobEvent } from '../coordinator/horizontal-workflow.js';
 import { stderrLogger } from '../transport/logger.js';
@@ -67,6 +67,21 @@ export async function coordinatorCommand(argv: readonly string[]): Promise<numbe
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   const progress = new Progress(process.stderr, values.events === true);
+  if (isVerticalJob(config.job)) {
+    try {
+      const result = await service.runVerticalJob((p) => logger.info(p.message, { job: config.job.jobId, phase: p.phase }));
+      const reportFile = flagString(values, 'report');
+      const job = service.store.getJob(config.job.jobId);
+      if (reportFile !== undefined) writeFileSync(reportFile, `${JSON.stringify({ job, stopReason: job?.stopReason ?? null }, null, 2)}\n`);
+      if (values.events === true && result !== undefined) {
+        process.stdout.write(`${JSON.stringify({ type: 'vertical-result', metrics: result.train.metrics, epochs: result.train.epochs, intersections: result.intersections, counts: result.counts })}\n`);
+      }
+      logger.info('job ended', { job: config.job.jobId, reason: result !== undefined ? `completed, test AUC ${result.train.metrics.auc.toFixed(4)}` : 'already finished' });
+    } finally {
+      if (values['keep-serving'] !== true && !stopping) await service.close();
+    }
+    return 0;
+  }
   try {
     const result = await service.runJob((e) => {
       if (values.events === true) process.stdout.write(`${eventLine(e)}\n`);

@@ -48,6 +48,60 @@ export function participantSlug(s: string): string {
   return (x.length > 0 ? x : 'p').slice(0, 60);
 }
 
+/** A loopback deployment's federation: CA, certificates, two free ports and the coordinator's file names. */
+export interface LoopbackFederation {
+  readonly keys: string;
+  readonly port: number;
+  readonly apiPort: number;
+  readonly database: string;
+  readonly coordinatorConfig: string;
+}
+
+/** Creates the CA and a certificate per participant in `dir/keys`, and picks the coordinator's ports. */
+export async function prepareFederation(dir: string, participantIds: readonly string[]): Promise<LoopbackFederation> {
+  const keys = join(dir, 'keys');
+  await initFederation(keys);
+  for (const id of participantIds) await issueParticipant(keys, id);
+  return { keys, port: await freePort(), apiPort: await freePort(), database: join(dir, 'coordinator.db'), coordinatorConfig: join(dir, 'coordinator.json') };
+}
+
+/** The part of a coordinator configuration every loopback deployment shares (listen, API, database, TLS, participants). */
+export function coordinatorBase(f: LoopbackFederation, participantIds: readonly string[]): Record<string, unknown> {
+  return {
+    listen: { host: '127.0.0.1', port: f.port },
+    api: { host: '127.0.0.1', port: f.apiPort },
+    database: f.database,
+    tls: coordinatorFolder(f.keys),
+    revocationFile: revocationFile(f.keys),
+    participants: [...participantIds],
+  };
+}
+
+/** Writes each platform's rows as its own CSV file and its participant configuration, under `dir/platforms/<id>/`. */
+export function writePlatforms(
+  dir: string,
+  f: LoopbackFederation,
+  platforms: readonly { readonly id: string; readonly raw: RawPart['raw']; readonly schemaFile: string }[],
+  seed: number,
+): LocalDeployment['participants'] {
+  return platforms.map((p) => {
+    const home = join(dir, 'platforms', p.id);
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'data.csv'), toCsv(p.raw));
+    const config = join(home, 'participant.json');
+    const ledger = join(home, 'ledger.db');
+    writeFileSync(config, `${JSON.stringify({
+      id: p.id,
+      coordinator: `127.0.0.1:${f.port}`,
+      tls: participantFolder(f.keys, p.id),
+      data: { kind: 'csv', path: join(home, 'data.csv'), schema: p.schemaFile },
+      ledger,
+      seed,
+    }, null, 2)}\n`);
+    return { id: p.id, config, ledger };
+  });
+}
+
 /** Writes keys, data files and configurations for a coordinator and `parts.length` participants on loopback. */
 export async function prepareLocalDeployment(
   dir: string,
@@ -56,23 +110,12 @@ export async function prepareLocalDeployment(
   schema: Schema,
   options: { readonly waitForParticipants?: number; readonly startTimeoutMs?: number; readonly maxMessageBytes?: number } = {},
 ): Promise<LocalDeployment> {
-  const keys = join(dir, 'keys');
-  await initFederation(keys);
-  for (const p of parts) await issueParticipant(keys, p.id);
+  const f = await prepareFederation(dir, parts.map((p) => p.id));
   const schemaFile = join(dir, 'job.schema.json');
   saveSchema(schemaFile, schema);
-  const port = await freePort();
-  const apiPort = await freePort();
-  const database = join(dir, 'coordinator.db');
   const { schema: _inline, jobId, ...rest } = job;
-  const coordinatorConfig = join(dir, 'coordinator.json');
-  writeFileSync(coordinatorConfig, `${JSON.stringify({
-    listen: { host: '127.0.0.1', port },
-    api: { host: '127.0.0.1', port: apiPort },
-    database,
-    tls: coordinatorFolder(keys),
-    revocationFile: revocationFile(keys),
-    participants: parts.map((p) => p.id),
+  writeFileSync(f.coordinatorConfig, `${JSON.stringify({
+    ...coordinatorBase(f, parts.map((p) => p.id)),
     ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
     job: {
       id: jobId,
@@ -82,21 +125,6 @@ export async function prepareLocalDeployment(
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
     },
   }, null, 2)}\n`);
-  const participants = parts.map((p) => {
-    const home = join(dir, 'platforms', p.id);
-    mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, 'data.csv'), toCsv(p.raw));
-    const config = join(home, 'participant.json');
-    const ledger = join(home, 'ledger.db');
-    writeFileSync(config, `${JSON.stringify({
-      id: p.id,
-      coordinator: `127.0.0.1:${port}`,
-      tls: participantFolder(keys, p.id),
-      data: { kind: 'csv', path: join(home, 'data.csv'), schema: schemaFile },
-      ledger,
-      seed: job.seed,
-    }, null, 2)}\n`);
-    return { id: p.id, config, ledger };
-  });
-  return { dir, keys, port, apiPort, database, coordinatorConfig, participants };
+  const participants = writePlatforms(dir, f, parts.map((p) => ({ id: p.id, raw: p.raw, schemaFile })), job.seed);
+  return { dir, ...f, participants };
 }

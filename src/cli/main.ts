@@ -10,13 +10,16 @@ import { participantCommand } from './participant-command.js';
 import { schemaCommand } from './schema-command.js';
 import { simulateCommand } from './simulate.js';
 import { statusCommand } from './status.js';
+import { verticalDemoCommand, verticalSimulateCommand } from './vertical-command.js';
 
 const HELP = `edufed <command> [flags]
 
 Commands:
   demo          start a coordinator and 13 OULAD regional participants as processes over mutual TLS,
                 run the early-warning job live, print the δ report
+                (--vertical: three OULAD platforms aligned by PSI, vertical training over TLS)
   simulate      run a federated job with all participants in this process, with the δ report
+                (--vertical: the OULAD three-platform vertical job, vertical vs centralized vs label holder)
   coordinator   run the central server (--config FILE)
   participant   run a learning platform's participant (--config FILE)
   keys          create the federation CA and certificates, revoke, list
@@ -42,6 +45,9 @@ async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
     return name === undefined ? 2 : 0;
+  }
+  if ((name === 'simulate' || name === 'demo') && rest.includes('--vertical')) {
+    return name === 'simulate' ? verticalSimulateCommand(rest) : verticalDemoCommand(rest);
   }
   const command = COMMANDS[name];
   if (command === undefined) {

@@ -11,6 +11,7 @@ import { validateJobConfig, type HorizontalJobConfig, type StoppingConfig } from
 import { parseModelSpec } from '../models/parse-model-spec.js';
 import { parseStrategyConfig } from '../strategy/create-strategy.js';
 import { parsePrivacyConfig } from '../federation/horizontal/privacy-config.js';
+import { isVerticalJobSection, parseVerticalJob, type VerticalJobConfig } from './vertical-config.js';
 
 /** A validated coordinator configuration with absolute paths. */
 export interface CoordinatorConfig {
@@ -28,7 +29,8 @@ export interface CoordinatorConfig {
   readonly maxMessageBytes?: number;
   /** If given, only these participant ids are admitted (besides holding a valid certificate). */
   readonly participants?: readonly string[];
-  readonly job: HorizontalJobConfig;
+  /** A horizontal job, or a vertical one (`job.kind: "vertical"`, see `vertical-config.ts`). */
+  readonly job: HorizontalJobConfig | VerticalJobConfig;
   /** Training starts once this many participants are connected. */
   readonly waitForParticipants: number;
   /** How long to wait for them before failing. */
@@ -88,6 +90,25 @@ export function parseCoordinatorConfig(value: unknown, base: string): Coordinato
   if (participants !== undefined && (!Array.isArray(participants) || !participants.every((p): p is string => typeof p === 'string'))) {
     throw new ConfigError('participants', 'must be an array of participant ids');
   }
+  const revocationValue = value['revocationFile'];
+  const common = {
+    listen: endpoint(listen, 'listen'),
+    ...(api !== undefined ? { api: endpoint(api, 'api') } : {}),
+    database: path(value, 'database', 'config'),
+    tls: path(value, 'tls', 'config'),
+    ...(revocationValue !== undefined ? { revocationFile: path(value, 'revocationFile', 'config') } : {}),
+    ...(participants !== undefined ? { participants } : {}),
+    ...(value['maxMessageBytes'] !== undefined ? { maxMessageBytes: num(value, 'maxMessageBytes', 'config', { integer: true, min: 1024 }) } : {}),
+  };
+  if (isVerticalJobSection(j)) {
+    const vertical = parseVerticalJob(j);
+    return {
+      ...common,
+      job: vertical,
+      waitForParticipants: optionalNumber(j, 'waitForParticipants', 'job', { integer: true, min: 1 }) ?? vertical.featureHolders.length + 1,
+      startTimeoutMs: optionalNumber(j, 'startTimeoutMs', 'job', { min: 1 }) ?? 300_000,
+    };
+  }
   const stop = stopping(optionalObject(j, 'stopping', 'job'));
   const optional = {
     minCategoryCount: optionalNumber(j, 'minCategoryCount', 'job', { integer: true, min: 1 }),
@@ -125,6 +146,11 @@ export function parseCoordinatorConfig(value: unknown, base: string): Coordinato
     waitForParticipants: optionalNumber(j, 'waitForParticipants', 'job', { integer: true, min: 1 }) ?? job.minParticipants ?? 1,
     startTimeoutMs: optionalNumber(j, 'startTimeoutMs', 'job', { min: 1 }) ?? 300_000,
   };
+}
+
+/** True when the configured job is vertical. */
+export function isVerticalJob(job: CoordinatorConfig['job']): job is VerticalJobConfig {
+  return 'kind' in job && job.kind === 'vertical';
 }
 
 /** Reads and parses a coordinator configuration file. */

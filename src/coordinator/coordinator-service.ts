@@ -8,13 +8,15 @@ import type { MessageRecord } from '../transport/audit.js';
 import { startCoordinatorServer, type GrpcCoordinatorTransport } from '../transport/grpc-server.js';
 import { readTlsMaterial } from '../transport/pki.js';
 import type { TransportLogger } from '../transport/logger.js';
-import type { CoordinatorConfig } from './config.js';
+import { isVerticalJob, type CoordinatorConfig } from './config.js';
 import { horizontalJob } from './horizontal-job.js';
 import type { JobEvent, JobResult } from './horizontal-workflow.js';
 import type { JobWorkflow } from './job-workflow.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import { ConnectedParticipants } from './link-callers.js';
 import { CoordinatorStore } from './store.js';
+import type { ParticipantLink } from '../transport/channel.js';
+import { verticalJob, type VerticalJobResult, type VerticalProgress } from './vertical-workflow.js';
 
 /** A running coordinator. */
 export interface CoordinatorService {
@@ -24,6 +26,8 @@ export interface CoordinatorService {
   readonly participants: ConnectedParticipants;
   /** Runs (or resumes) the configured job to its end. */
   runJob(onEvent?: (e: JobEvent) => void): Promise<JobResult | undefined>;
+  /** Runs (or reports as finished) the configured vertical job. */
+  runVerticalJob(onProgress?: (p: VerticalProgress) => void): Promise<VerticalJobResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -45,6 +49,9 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Transp
     audit,
   });
   const participants = new ConnectedParticipants(transport);
+  // Vertical jobs send their own envelopes (PSI relay, long polls), so they use the links directly.
+  const links = new Map<string, ParticipantLink>();
+  transport.onConnect((link) => links.set(link.participantId, link));
   transport.onConnect((link) => {
     store.registerParticipant(link.participantId);
     store.touchParticipant(link.participantId, 'connected');
@@ -56,8 +63,35 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Transp
   });
   const api = config.api !== undefined ? await startHttpApi(store, { host: config.api.host, port: config.api.port }) : undefined;
 
+  async function runVerticalJob(onProgress?: (p: VerticalProgress) => void): Promise<VerticalJobResult | undefined> {
+    const job = config.job;
+    if (!isVerticalJob(job)) throw new EduFedError('INTERNAL', `job "${job.jobId}" is not vertical`);
+    const existing = store.getJob(job.jobId);
+    if (existing?.status === 'done') {
+      logger.info('job already finished; nothing to do', { job: job.jobId });
+      return undefined;
+    }
+    // A vertical job has no checkpoint to resume from: a failed or interrupted one starts over under a new id.
+    if (existing !== undefined) throw new EduFedError('CONFIG', `vertical job "${job.jobId}" was ${existing.status}; run it again under a new id`);
+    store.createJob(job, 'vertical');
+    logger.info('waiting for participants', { job: job.jobId, needed: config.waitForParticipants });
+    await participants.waitFor(config.waitForParticipants, config.startTimeoutMs);
+    store.setJobStatus(job.jobId, 'running');
+    let result: VerticalJobResult | undefined;
+    const workflow = verticalJob(job, (id) => links.get(id), (r) => (result = r), onProgress);
+    try {
+      const { stopReason } = await workflow({ store, participants, logger });
+      store.setJobStatus(job.jobId, 'done', { stopReason });
+      return result;
+    } catch (err) {
+      store.setJobStatus(job.jobId, 'failed', { error: toErrorInfo(err).message });
+      throw err instanceof EduFedError ? err : new EduFedError('INTERNAL', toErrorInfo(err).message, { cause: err });
+    }
+  }
+
   async function runJob(onEvent?: (e: JobEvent) => void): Promise<JobResult | undefined> {
     const job = config.job;
+    if (isVerticalJob(job)) throw new EduFedError('CONFIG', `job "${job.jobId}" is vertical: use runVerticalJob`);
     const existing = store.getJob(job.jobId);
     if (existing?.status === 'done') {
       logger.info('job already finished; nothing to do', { job: job.jobId });
@@ -85,6 +119,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Transp
     api,
     participants,
     runJob,
+    runVerticalJob,
     async close() {
       await api?.close();
       await transport.close();

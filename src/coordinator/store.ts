@@ -21,6 +21,7 @@ import { DataError, ConfigError, EduFedError } from '../core/errors.js';
 import type { EncoderSpec } from '../data/encoder.js';
 import type { HorizontalJobConfig } from '../federation/horizontal/job-config.js';
 import type { ResumeState, RoundRecord } from './horizontal-workflow.js';
+import type { VerticalJobConfig } from './vertical-config.js';
 import { WriteQueue } from '../core/write-queue.js';
 import { applyMigrations, COORDINATOR_MIGRATIONS } from './migrations.js';
 
@@ -404,7 +405,7 @@ export class CoordinatorStore {
    * Stores a new job in status 'pending'.
    * @throws ConfigError when a job with this id already exists or the id is empty.
    */
-  createJob(config: HorizontalJobConfig, kind: JobKind = 'horizontal'): JobInfo {
+  createJob(config: HorizontalJobConfig | VerticalJobConfig, kind: JobKind = 'horizontal'): JobInfo {
     nonEmpty(config.jobId, 'jobId');
     if (!JOB_KINDS.includes(kind)) throw new ConfigError('kind', `unknown job kind "${String(kind)}"`);
     const text = toJson(config);

@@ -13,6 +13,7 @@ import { horizontalHandler } from './horizontal-handler.js';
 import { HorizontalParticipant } from './horizontal-participant.js';
 import { ParticipantLedger } from './ledger.js';
 import { SecureRoles } from './secure-roles.js';
+import { VerticalRoles } from './vertical-roles.js';
 
 /** A running participant. */
 export interface ParticipantService {
@@ -30,7 +31,7 @@ export function startParticipant(
   /** Wraps the request handler (fault-injection tests use it to misbehave through the real stack). */
   wrapHandler: (h: RequestHandler) => RequestHandler = (h) => h,
 ): ParticipantService {
-  const { raw } = loadDataSource(config.data, config.filter);
+  const { raw, schema } = loadDataSource(config.data, config.filter);
   const ledger = new ParticipantLedger(config.ledger);
   const role = new HorizontalParticipant(config.id, raw, {
     seed: config.seed,
@@ -39,7 +40,9 @@ export function startParticipant(
     privacyRecord: { load: (jobId) => ledger.privacySpent(jobId), save: (r) => ledger.recordPrivacy(r) },
   });
   // Secure aggregation runs as a mod in front of the horizontal handler; its training goes through the same role.
-  const serve = new SecureRoles(role).mod(horizontalHandler(role));
+  const secure = new SecureRoles(role).mod(horizontalHandler(role));
+  // Vertical jobs (PSI, alignment, training) are answered by their own mod in front of the rest.
+  const serve = new VerticalRoles(config.id, raw, schema, (jobId, header, decision) => ledger.recordJobConfig(jobId, header, decision)).mod(secure);
   const handler: RequestHandler = async (e, ctx) => {
     const reply = await serve(e, ctx);
     if (e.kind === 'horizontal.stats') {
