@@ -99,7 +99,9 @@ export function createNormalizer(rule: IdRule): (value: string) => string | unde
     let v = value;
     if (form !== undefined) v = v.normalize(form);
     if (rule.caseFold) {
-      v = v.toUpperCase().toLowerCase();
+      // Lower, upper, lower: "ẞ" → "ß" → "SS" → "ss", so a second pass changes nothing (a plain
+      // upper-then-lower maps "ẞ" to "ß", which a second pass would turn into "ss").
+      v = v.toLowerCase().toUpperCase().toLowerCase();
       if (form !== undefined) v = v.normalize(form);
     }
     if (rule.trim) v = v.trim();
