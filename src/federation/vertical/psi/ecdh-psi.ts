@@ -368,8 +368,10 @@ export class MatchIndex {
   canonical(): { readonly own: Uint32Array; readonly peer: Uint32Array } {
     const own = this.ownHits.view();
     const peer = this.peerHits.view();
-    const order = Array.from({ length: own.length }, (_, k) => k).sort((x, y) => this.own.compare(own[x] as number, own[y] as number));
-    return { own: Uint32Array.from(order, (k) => own[k] as number), peer: Uint32Array.from(order, (k) => peer[k] as number) };
+    const order = new Uint32Array(own.length);
+    for (let k = 0; k < order.length; k++) order[k] = k;
+    order.sort((x, y) => this.own.compare(own[x] as number, own[y] as number));
+    return { own: order.map((k) => own[k] as number), peer: order.map((k) => peer[k] as number) };
   }
 }
 

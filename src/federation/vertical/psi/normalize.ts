@@ -14,8 +14,8 @@ export interface IdRule {
   /** Unicode normalisation form applied first (and again after case folding, which can denormalise). */
   readonly unicode: 'NFC' | 'NFKC' | 'none';
   /**
-   * Case folding, as upper-casing then lower-casing (locale-independent): equal to Unicode full case
-   * folding for Latin, Greek and Cyrillic (ß → ss, ς → σ, ﬁ → fi), an approximation elsewhere.
+   * Case folding, as lower-, upper-, then lower-casing (locale-independent): equal to Unicode full
+   * case folding for Latin, Greek and Cyrillic (ẞ and ß → ss, ς → σ, ﬁ → fi), an approximation elsewhere.
    */
   readonly caseFold: boolean;
   /** Remove leading and trailing white space. */

@@ -181,6 +181,16 @@ class Window {
   }
 }
 
+function concat(parts: readonly Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /** Marks a promise as handled now (it is awaited later, in order), so an early rejection cannot go unhandled. */
 function later<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
@@ -405,20 +415,16 @@ export class LabelHolderPsi extends PsiSession {
   protected async protocol(): Promise<PsiResult> {
     const { params, ids } = this.options;
     const matchedRows = new Uint8Array(ids.rows);
-    const rows: number[] = [];
+    const parts: Uint32Array[] = [];
     const stages: PsiStageSummary[] = [];
     for (const plan of planStages(params)) {
       const r = await this.stage(plan, plan.excludeLabelMatched ? matchedRows : undefined);
       stages.push(r.summary);
-      if (params.reveal !== 'cardinality') {
-        for (const row of r.rows) {
-          matchedRows[row] = 1;
-          rows.push(row);
-        }
-      }
+      for (const row of r.rows) matchedRows[row] = 1;
+      parts.push(r.rows);
     }
     const size = stages.reduce((s, st) => s + (st.matched ?? 0), 0);
-    return { role: 'label-holder', reveal: params.reveal, rows: params.reveal === 'cardinality' ? undefined : Uint32Array.from(rows), size, stages };
+    return { role: 'label-holder', reveal: params.reveal, rows: params.reveal === 'cardinality' ? undefined : concat(parts), size, stages };
   }
 
   private async stage(plan: PsiStagePlan, exclude: Uint8Array | undefined): Promise<{ rows: Uint32Array; summary: PsiStageSummary }> {
@@ -539,22 +545,20 @@ export class FeatureHolderPsi extends PsiSession {
   protected async protocol(): Promise<PsiResult> {
     const { params, ids } = this.options;
     const matchedRows = new Uint8Array(ids.rows);
-    const rows: number[] = [];
+    const parts: Uint32Array[] = [];
     const stages: PsiStageSummary[] = [];
     for (const plan of planStages(params)) {
       const r = await this.stage(plan, plan.excludeFeatureMatched ? matchedRows : undefined);
       stages.push(r.summary);
-      for (const row of r.rows) {
-        matchedRows[row] = 1;
-        rows.push(row);
-      }
+      for (const row of r.rows) matchedRows[row] = 1;
+      parts.push(r.rows);
     }
     const learnsRows = params.reveal === 'both';
     const learnsSize = params.reveal !== 'label-holder';
     return {
       role: 'feature-holder',
       reveal: params.reveal,
-      rows: learnsRows ? Uint32Array.from(rows) : undefined,
+      rows: learnsRows ? concat(parts) : undefined,
       size: learnsSize ? stages.reduce((s, st) => s + (st.matched ?? 0), 0) : undefined,
       stages,
     };
