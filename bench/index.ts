@@ -9,10 +9,12 @@ import { deploymentSyntheticLrBenchmark } from './deployment-synthetic-lr.js';
 import { privacyCkksBenchmark } from './privacy-ckks.js';
 import { privacySecAggBenchmark } from './privacy-secagg.js';
 import { privacyUtilityBenchmark } from './privacy-utility.js';
+import { psiBenchmark } from './psi.js';
 import { scaleBenchmark } from './scale.js';
 import { simulationOuladBenchmark } from './simulation-oulad.js';
 import { syntheticLrBenchmark } from './synthetic-lr.js';
 import { trainingBenchmark } from './training.js';
+import { verticalBenchmark } from './vertical.js';
 
 export type { BenchContext, Benchmark, BenchSection, TargetResult } from './benchmark.js';
 export { linearFit, median, timeRepeats, type LinearFit } from './stats.js';
@@ -30,4 +32,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   privacySecAggBenchmark,
   privacyCkksBenchmark,
   privacyUtilityBenchmark,
+  verticalBenchmark,
+  psiBenchmark,
 ];

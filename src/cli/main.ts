@@ -7,6 +7,7 @@ import { coordinatorCommand } from './coordinator-command.js';
 import { demoCommand } from './demo.js';
 import { keysCommand } from './keys.js';
 import { participantCommand } from './participant-command.js';
+import { psiCommand } from './psi-command.js';
 import { schemaCommand } from './schema-command.js';
 import { simulateCommand } from './simulate.js';
 import { statusCommand } from './status.js';
@@ -25,6 +26,7 @@ Commands:
   keys          create the federation CA and certificates, revoke, list
   status        read a coordinator's HTTP API: participants, jobs, rounds
   schema infer  write an editable schema for a CSV file
+  psi           private set intersection of two CSV files on this machine (both roles in process)
   --help        this text; every command takes --help
 `;
 
@@ -38,6 +40,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   keys: keysCommand,
   status: statusCommand,
   schema: schemaCommand,
+  psi: psiCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
