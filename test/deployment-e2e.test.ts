@@ -7,50 +7,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { seededRng } from '../src/core/rng.js';
-import type { Schema } from '../src/data/schema.js';
-import type { RawTable } from '../src/data/table.js';
 import type { HorizontalJobConfig } from '../src/federation/horizontal/job-config.js';
 import { CoordinatorStore } from '../src/coordinator/store.js';
 import { ParticipantLedger } from '../src/participant/ledger.js';
 import { simulateHorizontal } from '../src/simulation/simulate.js';
 import { EDUFED_MAIN, prepareLocalDeployment, type LocalDeployment } from '../src/cli/local-deployment.js';
+import { spawnNode, SYNTHETIC_SCHEMA, syntheticPlatform, type Proc } from './fixtures/e2e-kit.js';
 
-const schema: Schema = {
-  version: 1,
-  columns: [
-    { name: 'learner', type: 'id' },
-    { name: 'minutes', type: 'numeric' },
-    { name: 'quiz', type: 'numeric' },
-    { name: 'track', type: 'categorical' },
-    { name: 'outcome', type: 'label', classes: ['fail', 'pass'], positive: ['pass'] },
-  ],
-};
-
-function platform(k: number, n: number): RawTable {
-  const rng = seededRng(500 + k);
-  const rows: string[][] = [];
-  for (let i = 0; i < n; i++) {
-    const minutes = 30 + 20 * rng.normal() + 5 * k;
-    const quiz = rng.next() * 100;
-    const track = ['a', 'b', 'c'][rng.int(3)] ?? 'a';
-    const logit = 0.05 * (minutes - 35) + 0.03 * (quiz - 50) + (track === 'a' ? 0.5 : 0);
-    rows.push([`${k}-${i}`, minutes.toFixed(2), i % 13 === 0 ? '' : quiz.toFixed(1), track, rng.next() < 1 / (1 + Math.exp(-logit)) ? 'pass' : 'fail']);
-  }
-  return { source: `platform-${k}.csv`, header: ['learner', 'minutes', 'quiz', 'track', 'outcome'], rows };
-}
-
-const parts = [0, 1, 2].map((k) => ({ id: `platform-${k}`, raw: platform(k, 600) }));
+const parts = [0, 1, 2].map((k) => ({ id: `platform-${k}`, raw: syntheticPlatform(k, 600) }));
 
 function job(rounds: number, over: Partial<HorizontalJobConfig> = {}): HorizontalJobConfig {
   return {
     jobId: 'e2e-job',
-    schema,
+    schema: SYNTHETIC_SCHEMA,
     testFraction: 0.2,
     splitSeed: 5,
     model: { kind: 'mlp', hidden: [8] },
@@ -62,29 +35,17 @@ function job(rounds: number, over: Partial<HorizontalJobConfig> = {}): Horizonta
   };
 }
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly log: string[];
-  readonly exit: Promise<number>;
-}
-
 function start(args: string[], onEvent?: (e: { type: string; record?: { round: number } }) => void): Proc {
-  const child = spawn(process.execPath, [EDUFED_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log: string[] = [];
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => log.push(l));
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
-    log.push(l);
+  return spawnNode([EDUFED_MAIN, ...args], (l) => {
     if (onEvent !== undefined && l.startsWith('{')) onEvent(JSON.parse(l) as { type: string; record?: { round: number } });
   });
-  const exit = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal !== null ? 137 : 1))));
-  return { child, log, exit };
 }
 
 async function withDeployment<T>(config: HorizontalJobConfig, body: (d: LocalDeployment, procs: Proc[]) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'edufed-e2e-'));
   const procs: Proc[] = [];
   try {
-    const d = await prepareLocalDeployment(dir, parts, config, schema);
+    const d = await prepareLocalDeployment(dir, parts, config, SYNTHETIC_SCHEMA);
     return await body(d, procs);
   } finally {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
@@ -189,7 +150,7 @@ async function faultRun(fault: string, over: Partial<HorizontalJobConfig> = {}, 
   const dir = mkdtempSync(join(tmpdir(), 'edufed-fault-'));
   const procs: Proc[] = [];
   try {
-    const d = await prepareLocalDeployment(dir, parts, config, schema, maxMessageBytes !== undefined ? { maxMessageBytes } : {});
+    const d = await prepareLocalDeployment(dir, parts, config, SYNTHETIC_SCHEMA, maxMessageBytes !== undefined ? { maxMessageBytes } : {});
     const coordinator = start(['coordinator', '--config', d.coordinatorConfig, '--events']);
     procs.push(coordinator);
     d.participants.forEach((p, i) => {

@@ -8,13 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { seededRng } from '../src/core/rng.js';
-import type { Schema } from '../src/data/schema.js';
 import type { RawTable } from '../src/data/table.js';
 import { toTable } from '../src/data/to-table.js';
 import { stratifiedSplit } from '../src/data/split.js';
@@ -24,34 +20,10 @@ import { CoordinatorStore } from '../src/coordinator/store.js';
 import { dpSgdSchedule, PrivacyLedger, type LedgerEntry } from '../src/privacy/index.js';
 import { simulateHorizontal } from '../src/simulation/simulate.js';
 import { EDUFED_MAIN, prepareLocalDeployment, type LocalDeployment } from '../src/cli/local-deployment.js';
+import { spawnNode, SYNTHETIC_SCHEMA as schema, syntheticPlatform as platform, type Proc } from './fixtures/e2e-kit.js';
 
 const DYING = new URL('./fixtures/dying-participant.js', import.meta.url).pathname;
 const RECORDING = new URL('./fixtures/recording-participant.js', import.meta.url).pathname;
-
-const schema: Schema = {
-  version: 1,
-  columns: [
-    { name: 'learner', type: 'id' },
-    { name: 'minutes', type: 'numeric' },
-    { name: 'quiz', type: 'numeric' },
-    { name: 'track', type: 'categorical' },
-    { name: 'outcome', type: 'label', classes: ['fail', 'pass'], positive: ['pass'] },
-  ],
-};
-
-/** A platform's synthetic learners (the generator of the deployment e2e test). */
-function platform(k: number, n: number): RawTable {
-  const rng = seededRng(500 + k);
-  const rows: string[][] = [];
-  for (let i = 0; i < n; i++) {
-    const minutes = 30 + 20 * rng.normal() + 5 * k;
-    const quiz = rng.next() * 100;
-    const track = ['a', 'b', 'c'][rng.int(3)] ?? 'a';
-    const logit = 0.05 * (minutes - 35) + 0.03 * (quiz - 50) + (track === 'a' ? 0.5 : 0);
-    rows.push([`${k}-${i}`, minutes.toFixed(2), i % 13 === 0 ? '' : quiz.toFixed(1), track, rng.next() < 1 / (1 + Math.exp(-logit)) ? 'pass' : 'fail']);
-  }
-  return { source: `platform-${k}.csv`, header: ['learner', 'minutes', 'quiz', 'track', 'outcome'], rows };
-}
 
 type Part = { readonly id: string; readonly raw: RawTable };
 const three: readonly Part[] = [0, 1, 2].map((k) => ({ id: `platform-${k}`, raw: platform(k, 600) }));
@@ -78,26 +50,6 @@ function job(jobId: string, rounds: number, over: Partial<HorizontalJobConfig> =
 function plainOf(config: HorizontalJobConfig): HorizontalJobConfig {
   const { privacy: _privacy, ...plain } = config;
   return plain;
-}
-
-interface Proc {
-  readonly child: ChildProcess;
-  readonly log: string[];
-  readonly exit: Promise<number>;
-}
-
-/** Spawns `node ...args`, collecting its output lines; `onLine` sees every stdout line. */
-function spawnNode(args: readonly string[], onLine?: (line: string) => void): Proc {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log: string[] = [];
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => log.push(l));
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
-    log.push(l);
-    onLine?.(l);
-  });
-  // A process killed by a signal reports 128 + 9 as a shell would.
-  const exit = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 1))));
-  return { child, log, exit };
 }
 
 interface Deployed {

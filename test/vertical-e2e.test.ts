@@ -7,35 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CoordinatorStore } from '../src/coordinator/store.js';
 import { simulateVertical } from '../src/federation/vertical/simulate-vertical.js';
 import { splitOulad } from '../src/federation/vertical/split-oulad.js';
 import { verticalTrainConfig } from '../src/federation/vertical/train-config.js';
 import { EDUFED_MAIN } from '../src/cli/local-deployment.js';
 import { prepareVerticalDeployment } from '../src/cli/vertical-deployment.js';
-
-interface Proc {
-  readonly child: ChildProcess;
-  readonly log: string[];
-  readonly exit: Promise<number>;
-}
-
-function spawnNode(args: readonly string[], onLine?: (line: string) => void): Proc {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log: string[] = [];
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => log.push(l));
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
-    log.push(l);
-    onLine?.(l);
-  });
-  const exit = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 1))));
-  return { child, log, exit };
-}
+import { spawnNode, type Proc } from './fixtures/e2e-kit.js';
 
 test('three platforms and a coordinator over mutual TLS: PSI alignment and secure-lr match the in-process run, and the coordinator stores no learner id', async (t) => {
   // Prepare: one small region split into three platforms, and the in-process reference run.
