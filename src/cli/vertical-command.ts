@@ -128,7 +128,8 @@ export async function verticalDemoCommand(argv: readonly string[]): Promise<numb
       const child = spawn(process.execPath, [EDUFED_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => {
-        if (args[0] === 'coordinator') process.stderr.write(`${l}\n`);
+        // The coordinator's progress lines and errors; the rest of its log (and every disconnect at shutdown) stays out.
+        if (args[0] === 'coordinator' && (/ phase=/.test(l) || / ERROR /.test(l))) process.stderr.write(`  ${l.replace(/^\S+ (INFO|ERROR) \[[^\]]*\] /, '').replace(/ job=\S+ phase=\S+$/, '')}\n`);
       });
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => onLine?.(l));
       return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
@@ -144,7 +145,20 @@ export async function verticalDemoCommand(argv: readonly string[]): Promise<numb
     }
     process.stdout.write(`\nVertical ${config.mode} over mutual TLS; intersections with the label holder: ${Object.entries(result.intersections).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
     process.stdout.write(`${formatTable(['platform', 'present', 'imputed'], result.counts.map((x) => [x.party, x.present, x.imputed]))}\n\n`);
-    process.stdout.write(`${formatTable(['model', 'accuracy', 'auc', 'f1', 'logLoss'], [metricRow('vertical (deployed)', result.metrics)])}\n\n${ouladAttribution()}\n`);
+    // The δ report: the same split trained centralized on the joined table and by the label holder
+    // alone, in this process (the demo holds every platform's rows; a real federation would not).
+    process.stderr.write('training the centralized and label-holder-alone baselines…\n');
+    const baseline = await simulateVertical(platforms, { idColumn: split.idColumn, config, testFraction });
+    const c = baseline.comparison;
+    const rows = [metricRow('vertical (deployed)', result.metrics)];
+    if (c !== undefined) rows.push(metricRow('centralized (joined table)', c.centralized), metricRow(`label holder ${baseline.labelHolder} alone`, c.labelHolderAlone));
+    process.stdout.write(`${formatTable(['model', 'accuracy', 'auc', 'f1', 'logLoss'], rows)}\n`);
+    if (c !== undefined) {
+      const m = result.metrics;
+      process.stdout.write(`δ (|deployed − centralized|): accuracy ${Math.abs(m.accuracy - c.centralized.accuracy).toFixed(4)}, auc ${Math.abs(m.auc - c.centralized.auc).toFixed(4)}; ` +
+        `gain over the label holder alone: auc ${(m.auc - c.labelHolderAlone.auc >= 0 ? '+' : '')}${(m.auc - c.labelHolderAlone.auc).toFixed(4)}\n`);
+    }
+    process.stdout.write(`\n${ouladAttribution()}\n`);
     return 0;
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
