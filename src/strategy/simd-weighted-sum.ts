@@ -40,6 +40,10 @@
  * with the number of updates; the result is rounded to float32 once.
  */
 
+import {
+  BLOCK, br, brIf, END, get, I32_ADD, I32_EQZ, I32_LT_U, I32_SHL, i32Const, LOOP, section, set, T_F32, T_I32, T_V128, tee, uleb, utf8Name, WASM_HEADER,
+} from '../core/wasm-encoding.js';
+
 /** Elements per block: 28 bytes of module memory per element, about 224 KiB, sized to stay in L2. */
 export const SIMD_BLOCK = 8192;
 
@@ -49,52 +53,8 @@ const ZERO_OFFSET = SLOT_OFFSET + 4 * SIMD_BLOCK * 4; // one never-written slot 
 const MEMORY_BYTES = ZERO_OFFSET + SIMD_BLOCK * 4;
 const PAGES = Math.ceil(MEMORY_BYTES / 65536);
 
-// --- a minimal, readable encoder for the one function above ---------------------------------
+// --- the SIMD instructions of the one function above (the shared encoder is core/wasm-encoding.ts) ---
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-function section(id: number, body: readonly number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function utf8Name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
-}
-
-const T_I32 = 0x7f;
-const T_F32 = 0x7d;
-const T_V128 = 0x7b;
-const get = (i: number): number[] => [0x20, i];
-const set = (i: number): number[] => [0x21, i];
-const tee = (i: number): number[] => [0x22, i];
-const i32Const = (n: number): number[] => [0x41, ...sleb(n)];
-const I32_ADD = [0x6a];
-const I32_LT_U = [0x49];
-const I32_EQZ = [0x45];
-const I32_SHL = [0x74];
 const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 /** memarg: alignment exponent 4 (16 bytes, a hint only) and a constant offset. */
 const v128Load = (offset: number): number[] => [...simd(0x00), 4, ...uleb(offset)];
@@ -105,11 +65,6 @@ const F32X4_MUL = simd(0xe6);
 const F64X2_ADD = simd(0xf0);
 const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const SHUFFLE_HIGH_TO_LOW = [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const brIf = (depth: number): number[] => [0x0d, depth];
-const br = (depth: number): number[] => [0x0c, depth];
 
 function buildModule(): Uint8Array {
   // Parameter and local indices, as in the text form.
@@ -137,7 +92,7 @@ function buildModule(): Uint8Array {
   // Local declarations: 1 × i32 ($i), 5 × v128 ($v0..$v3, $sum), 1 × i32 ($a).
   const func = [3, 1, T_I32, 5, T_V128, 1, T_I32, ...body];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...WASM_HEADER,
     ...section(1, [1, 0x60, 10, T_I32, T_I32, T_I32, T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32, 0]),
     ...section(3, [1, 0]),
     ...section(5, [1, 0x00, ...uleb(PAGES)]),

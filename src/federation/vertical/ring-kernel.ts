@@ -40,48 +40,12 @@
  * Where WebAssembly is missing, a BigInt loop computes the same result (slowly).
  */
 import { EduFedError, ValidationError } from '../../core/errors.js';
+import {
+  BLOCK, br, brIf, END, get, I32_ADD, I32_GE_U, I32_MUL, I32_SHL, i32Const, I64_ADD, I64_MUL, LOOP, section, set, T_I32, T_I64, uleb, utf8Name, WASM_HEADER,
+} from '../../core/wasm-encoding.js';
 import { RING_WORDS, ringElement, ringLength, ringZeros } from './ring.js';
 
-// --- a minimal encoder for the one function above ------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function section(id: number, body: readonly number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function utf8Name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
-}
-
-const T_I32 = 0x7f;
-const T_I64 = 0x7e;
-const get = (i: number): number[] => [0x20, i];
-const set = (i: number): number[] => [0x21, i];
-/** i32.const / i64.const of a small non-negative value (one-byte signed LEB128). */
-const i32Const = (n: number): number[] => [0x41, n];
-const I32_ADD = [0x6a];
-const I32_MUL = [0x6c];
-const I32_SHL = [0x74];
-const I32_GE_U = [0x4f];
-const I64_ADD = [0x7c];
-const I64_MUL = [0x7e];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const brIf = (depth: number): number[] => [0x0d, depth];
-const br = (depth: number): number[] => [0x0c, depth];
+// --- the memory instructions of the functions above (the shared encoder is core/wasm-encoding.ts) ---
 
 /** memarg of a load or store: natural alignment exponent (a hint only) and a constant offset. */
 const i32Load = (offset: number): number[] => [0x28, 2, ...uleb(offset)];
@@ -153,7 +117,7 @@ function buildModule(): Uint8Array {
   const mul1 = [2, 4, T_I32, 1, T_I64, ...mul1Body()];
   const mul4 = [2, 7, T_I32, 4, T_I64, ...mul4Body()];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...WASM_HEADER,
     ...section(1, [1, 0x60, 6, T_I32, T_I32, T_I32, T_I32, T_I32, T_I32, 0]),
     ...section(2, [1, ...utf8Name('env'), ...utf8Name('memory'), 0x02, 0x00, 0]),
     ...section(3, [2, 0, 0]),
