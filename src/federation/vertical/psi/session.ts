@@ -400,6 +400,26 @@ abstract class PsiSession {
   }
 
   protected abstract protocol(): Promise<PsiResult>;
+
+  /** One stage (one ID column): this role's side of the exchange; `exclude` marks rows already matched. */
+  protected abstract stage(plan: PsiStagePlan, exclude: Uint8Array | undefined): Promise<{ rows: Uint32Array; summary: PsiStageSummary }>;
+
+  /**
+   * Runs every stage in order; where `skipMatched(plan)` holds, rows an earlier stage matched take
+   * no part (match on any column). Returns the matched rows of all stages and each stage's summary.
+   */
+  protected async runStages(skipMatched: (plan: PsiStagePlan) => boolean): Promise<{ parts: Uint32Array[]; stages: PsiStageSummary[] }> {
+    const matchedRows = new Uint8Array(this.options.ids.rows);
+    const parts: Uint32Array[] = [];
+    const stages: PsiStageSummary[] = [];
+    for (const plan of planStages(this.options.params)) {
+      const r = await this.stage(plan, skipMatched(plan) ? matchedRows : undefined);
+      stages.push(r.summary);
+      for (const row of r.rows) matchedRows[row] = 1;
+      parts.push(r.rows);
+    }
+    return { parts, stages };
+  }
 }
 
 /**
@@ -413,21 +433,13 @@ export class LabelHolderPsi extends PsiSession {
   }
 
   protected async protocol(): Promise<PsiResult> {
-    const { params, ids } = this.options;
-    const matchedRows = new Uint8Array(ids.rows);
-    const parts: Uint32Array[] = [];
-    const stages: PsiStageSummary[] = [];
-    for (const plan of planStages(params)) {
-      const r = await this.stage(plan, plan.excludeLabelMatched ? matchedRows : undefined);
-      stages.push(r.summary);
-      for (const row of r.rows) matchedRows[row] = 1;
-      parts.push(r.rows);
-    }
+    const { params } = this.options;
+    const { parts, stages } = await this.runStages((plan) => plan.excludeLabelMatched);
     const size = stages.reduce((s, st) => s + (st.matched ?? 0), 0);
     return { role: 'label-holder', reveal: params.reveal, rows: params.reveal === 'cardinality' ? undefined : concat(parts), size, stages };
   }
 
-  private async stage(plan: PsiStagePlan, exclude: Uint8Array | undefined): Promise<{ rows: Uint32Array; summary: PsiStageSummary }> {
+  protected async stage(plan: PsiStagePlan, exclude: Uint8Array | undefined): Promise<{ rows: Uint32Array; summary: PsiStageSummary }> {
     const { params, ids, compute } = this.options;
     const secret = this.secret as PsiSecretHandle;
     const cardinality = params.reveal === 'cardinality';
@@ -543,16 +555,8 @@ export class FeatureHolderPsi extends PsiSession {
   }
 
   protected async protocol(): Promise<PsiResult> {
-    const { params, ids } = this.options;
-    const matchedRows = new Uint8Array(ids.rows);
-    const parts: Uint32Array[] = [];
-    const stages: PsiStageSummary[] = [];
-    for (const plan of planStages(params)) {
-      const r = await this.stage(plan, plan.excludeFeatureMatched ? matchedRows : undefined);
-      stages.push(r.summary);
-      for (const row of r.rows) matchedRows[row] = 1;
-      parts.push(r.rows);
-    }
+    const { params } = this.options;
+    const { parts, stages } = await this.runStages((plan) => plan.excludeFeatureMatched);
     const learnsRows = params.reveal === 'both';
     const learnsSize = params.reveal !== 'label-holder';
     return {
@@ -564,7 +568,7 @@ export class FeatureHolderPsi extends PsiSession {
     };
   }
 
-  private async stage(plan: PsiStagePlan, exclude: Uint8Array | undefined): Promise<{ rows: Uint32Array; summary: PsiStageSummary }> {
+  protected async stage(plan: PsiStagePlan, exclude: Uint8Array | undefined): Promise<{ rows: Uint32Array; summary: PsiStageSummary }> {
     const { params, ids, compute } = this.options;
     const secret = this.secret as PsiSecretHandle;
     const cardinality = params.reveal === 'cardinality';
