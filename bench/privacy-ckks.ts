@@ -15,7 +15,7 @@ import { simulateHorizontal, type SimulationResult } from '../src/simulation/sim
 import type { Benchmark, BenchContext, BenchSection, TargetResult } from './benchmark.js';
 import { encodedDim, mlpWithParams, ouladJob, ouladParts, ouladWorkload, type OuladWorkload } from './deployment-oulad.js';
 import { count, fixed, mdTable, ms } from './format.js';
-import { runInProcess, type InProcessRun } from './privacy-harness.js';
+import { runInProcess, simulateDefaults, type InProcessRun } from './privacy-harness.js';
 import { median, timeRepeats } from './stats.js';
 
 const PARAMS = 100_000;
@@ -177,19 +177,6 @@ async function roundPair(ctx: BenchContext, w: OuladWorkload, label: string, par
   return { label, participants: parts.length, params: plain.job.model.numParams, rowsEach: lo === hi ? count(lo) : `${count(lo)}–${count(hi)}`, plain, ckks };
 }
 
-/** The default `edufed simulate` job (13 OULAD regions, logistic regression, FedAvg, E = 1, batch 32, η = 0.1, 20 rounds, seed 42). */
-function simulateDefaults(schema: HorizontalJobConfig['schema'], rounds: number): HorizontalJobConfig {
-  return {
-    jobId: 'simulate-42',
-    schema,
-    testFraction: 0.2,
-    splitSeed: 42,
-    model: { kind: 'logistic' },
-    strategy: { name: 'fedavg', fractionFit: 1, minFit: 1, epochs: 1, batchSize: 32, learningRate: 0.1 },
-    rounds,
-    seed: 42,
-  };
-}
 
 async function run(ctx: BenchContext): Promise<BenchSection> {
   const q = ctx.quick;

@@ -6,6 +6,7 @@
  * does not reach the secure protocols' local training).
  */
 import { runHorizontalJob, type JobResult } from '../src/coordinator/horizontal-workflow.js';
+import { jobFromFlags } from '../src/cli/job-flags.js';
 import { EduFedError } from '../src/core/errors.js';
 import type { RawTable } from '../src/data/table.js';
 import { abortable, type ParticipantCaller } from '../src/federation/horizontal/caller.js';
@@ -91,4 +92,12 @@ export async function runInProcess(
   );
   const roundCpuMs = job.rounds.map((_, i) => (marks[i + 2] ?? Number.NaN) - (marks[i + 1] ?? Number.NaN));
   return { job, roundCpuMs };
+}
+
+/**
+ * The job `edufed simulate` runs with no flags but `--rounds` (13 OULAD regions, logistic regression,
+ * FedAvg, E = 1, batch 32, η = 0.1, seed 42), built by the CLI's own flag parser so the two never drift.
+ */
+export function simulateDefaults(schema: HorizontalJobConfig['schema'], rounds: number): HorizontalJobConfig {
+  return jobFromFlags({ rounds: String(rounds) }, schema, 'simulate-42');
 }

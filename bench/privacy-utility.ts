@@ -6,12 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOulad } from '../src/data/datasets/oulad.js';
-import type { HorizontalJobConfig } from '../src/federation/horizontal/job-config.js';
 import type { DpConfig } from '../src/federation/horizontal/privacy-config.js';
 import { linePlot } from '../src/plot/line-plot.js';
 import { partitionRaw } from '../src/simulation/partition-raw.js';
 import { simulateHorizontal } from '../src/simulation/simulate.js';
 import type { Benchmark, BenchContext, BenchSection, TargetResult } from './benchmark.js';
+import { simulateDefaults } from './privacy-harness.js';
 import { count, fixed, mdTable, verdict } from './format.js';
 import { PLOT_HEIGHT, rangeBelowLegend } from './plot-range.js';
 
@@ -49,19 +49,6 @@ const SETTINGS: readonly Setting[] = [
   },
 ];
 
-/** The default `edufed simulate` job: 13 OULAD regions, logistic regression, FedAvg, E = 1, batch 32, η = 0.1, seed 42. */
-function simulateDefaults(schema: HorizontalJobConfig['schema'], rounds: number): HorizontalJobConfig {
-  return {
-    jobId: 'simulate-42',
-    schema,
-    testFraction: 0.2,
-    splitSeed: 42,
-    model: { kind: 'logistic' },
-    strategy: { name: 'fedavg', fractionFit: 1, minFit: 1, epochs: 1, batchSize: 32, learningRate: 0.1 },
-    rounds,
-    seed: 42,
-  };
-}
 
 interface Outcome {
   readonly accuracy: number;
