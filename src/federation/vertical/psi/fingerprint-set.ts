@@ -63,14 +63,9 @@ export class FingerprintSet {
     const w1 = word(bytes, offset + 4);
     const w2 = word(bytes, offset + 8);
     const w3 = word(bytes, offset + 12);
-    const n = this.slots.length;
-    let s = this.home(w0);
-    for (;;) {
-      const v = this.slots[s] as number;
-      if (v === 0) break;
-      if (this.equalAt(v - 1, w0, w1, w2, w3)) return v - 1;
-      if (++s === n) s = 0;
-    }
+    const found = this.probe(w0, w1, w2, w3);
+    if (found >= 0) return found;
+    const s = -1 - found;
     if (this.count >= this.capacity) throw new EduFedError('INTERNAL', `FingerprintSet: capacity of ${this.capacity} exceeded`);
     const index = this.count++;
     const k = index * WORDS;
@@ -88,11 +83,20 @@ export class FingerprintSet {
     const w1 = word(bytes, offset + 4);
     const w2 = word(bytes, offset + 8);
     const w3 = word(bytes, offset + 12);
+    const found = this.probe(w0, w1, w2, w3);
+    return found >= 0 ? found : -1;
+  }
+
+  /**
+   * Linear probing from the fingerprint's home slot: the index of the equal fingerprint held, or
+   * −1 − s for the empty slot s where it would go (one encoding, so lookups allocate nothing).
+   */
+  private probe(w0: number, w1: number, w2: number, w3: number): number {
     const n = this.slots.length;
     let s = this.home(w0);
     for (;;) {
       const v = this.slots[s] as number;
-      if (v === 0) return -1;
+      if (v === 0) return -1 - s;
       if (this.equalAt(v - 1, w0, w1, w2, w3)) return v - 1;
       if (++s === n) s = 0;
     }
